@@ -1,0 +1,64 @@
+"""Small validators shared by value objects and commands.
+
+Each returns a list of :class:`FieldError` rather than raising, so that a command
+can report every bad field at once before it writes anything.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._errors import FieldError, ValidationError
+
+__all__ = ["check_number", "check_probability", "check_text", "join", "raise_if"]
+
+
+def join(prefix: str, path: str) -> str:
+    """Join two parts of a dotted field path, either of which may be empty."""
+    if not prefix:
+        return path
+    if not path:
+        return prefix
+    return f"{prefix}.{path}"
+
+
+def check_number(
+    path: str, value: object, *, minimum: float | None = None, allow_none: bool = False
+) -> list[FieldError]:
+    """Check that ``value`` is a finite real number (not a bool), at least ``minimum``."""
+    if value is None and allow_none:
+        return []
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return [FieldError(path, f"expected a number, got {type(value).__name__}")]
+    if not math.isfinite(value):
+        return [FieldError(path, f"expected a finite number, got {value}")]
+    if minimum is not None and value < minimum:
+        return [FieldError(path, f"expected a number >= {minimum:g}, got {value:g}")]
+    return []
+
+
+def check_probability(path: str, value: object) -> list[FieldError]:
+    """Check that ``value`` is a number in [0, 1]."""
+    errors = check_number(path, value)
+    if not errors and not 0.0 <= value <= 1.0:  # type: ignore[operator]
+        errors.append(FieldError(path, f"expected a probability in [0, 1], got {value}"))
+    return errors
+
+
+def check_text(
+    path: str, value: object, *, required: bool = True, max_length: int = 10_000
+) -> list[FieldError]:
+    """Check that ``value`` is a string; if ``required``, one with visible characters."""
+    if not isinstance(value, str):
+        return [FieldError(path, f"expected text, got {type(value).__name__}")]
+    if required and not value.strip():
+        return [FieldError(path, "expected non-empty text")]
+    if len(value) > max_length:
+        return [FieldError(path, f"expected at most {max_length} characters, got {len(value)}")]
+    return []
+
+
+def raise_if(errors: list[FieldError], summary: str = "invalid input") -> None:
+    """Raise a :class:`ValidationError` listing ``errors``, if there are any."""
+    if errors:
+        raise ValidationError(errors, summary=summary)

@@ -1,0 +1,367 @@
+"""Turning events into stored records and back, strictly.
+
+One cattrs converter (de)serialises every event. Structuring never coerces: a
+string where a number belongs, a naive datetime, an unknown field or an unknown
+enum value is an error whose message names the field path (``$.value``). The
+stored record is JSON, written by orjson when it is installed and by the standard
+library otherwise.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, get_args, get_origin
+from uuid import UUID
+
+import cattrs
+from cattrs.errors import IterableValidationNote
+from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
+
+from ._clock import as_utc
+from ._errors import EventDecodeError, FieldError, ValidationError
+from ._events import CORE_EVENTS, Event, EventRegistry
+from ._metrics import METRIC_KINDS, Metric
+
+__all__ = ["EventCodec", "JSONBytes", "OkraMapper", "make_converter"]
+
+try:  # pragma: no cover - which branch runs depends on the environment
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None  # type: ignore[assignment]
+
+_ORIGIN = ("originator_id", "originator_version")
+_SCHEMA_KEY = "_schema"
+
+
+class JSONBytes(Transcoder):
+    """JSON to and from bytes: orjson if installed, else the standard library."""
+
+    def __init__(self, *, use_orjson: bool | None = None) -> None:
+        self.uses_orjson = orjson is not None if use_orjson is None else use_orjson
+        if self.uses_orjson and orjson is None:
+            raise ImportError("orjson is not installed: pip install 'okra[orjson]'")
+
+    def encode(self, obj: Any) -> bytes:
+        """Serialise plain data (dicts, lists, strings, numbers, bools, None)."""
+        if self.uses_orjson:
+            return orjson.dumps(obj)
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+    def decode(self, data: bytes) -> Any:
+        """Parse JSON bytes into plain data."""
+        if self.uses_orjson:
+            return orjson.loads(data)
+        return json.loads(data)
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _strict_str(value: object, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {_type_name(value)}")
+    return value
+
+
+def _strict_float(value: object, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {_type_name(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value}")
+    return float(value)
+
+
+def _strict_int(value: object, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected a whole number, got {_type_name(value)}")
+    return value
+
+
+def _strict_bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {_type_name(value)}")
+    return value
+
+
+def _strict_datetime(value: object, _: type) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected an ISO 8601 datetime, got {value!r}") from None
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected an ISO 8601 datetime, got {_type_name(value)}")
+    try:
+        return as_utc("", value)
+    except ValidationError:
+        raise ValueError(f"expected a timezone-aware datetime, got {value.isoformat()}") from None
+
+
+def _strict_uuid(value: object, _: type) -> UUID:
+    if isinstance(value, UUID):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected an id (a UUID as text), got {_type_name(value)}")
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ValueError(f"expected an id (a UUID as text), got {value!r}") from None
+
+
+def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
+    for member in cls:
+        if member.value == value and type(value) is type(member.value):
+            return member
+    expected = ", ".join(str(member.value) for member in cls)
+    raise ValueError(f"expected one of {expected}, got {value!r}")
+
+
+def _or_enum(hook: Callable[[object, Any], Any]) -> Callable[[object, Any], Any]:
+    def structure(value: object, type_: Any) -> Any:
+        if isinstance(type_, type) and issubclass(type_, enum.Enum):
+            return _structure_enum(value, type_)
+        return hook(value, type_)
+
+    return structure
+
+
+def _unstructure_enum(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _is_variadic_tuple(cls: Any) -> bool:
+    args = get_args(cls)
+    return get_origin(cls) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def make_converter() -> cattrs.Converter:
+    """A strict converter for okra's events and value objects."""
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    # cattrs dispatches on the MRO first, so str's and int's hooks also receive
+    # StrEnum and IntEnum types: _or_enum hands those to the enum rule.
+    converter.register_structure_hook(str, _or_enum(_strict_str))
+    converter.register_structure_hook(float, _strict_float)
+    converter.register_structure_hook(int, _or_enum(_strict_int))
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(enum.Enum, _structure_enum)
+    converter.register_structure_hook(datetime, _strict_datetime)
+    converter.register_structure_hook(UUID, _strict_uuid)
+    converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    converter.register_unstructure_hook(UUID, str)
+    converter.register_unstructure_hook(enum.Enum, _unstructure_enum)
+    converter.register_unstructure_hook(str, _unstructure_enum)
+    converter.register_unstructure_hook(int, _unstructure_enum)
+
+    def tuple_factory(cls: Any) -> Callable[[object, type], tuple[Any, ...]]:
+        item_type = get_args(cls)[0]
+        structure_item = converter.get_structure_hook(item_type)
+
+        def structure(value: object, _: type) -> tuple[Any, ...]:
+            if not isinstance(value, list | tuple):
+                raise TypeError(f"expected a list, got {_type_name(value)}")
+            items, errors = [], []
+            for index, item in enumerate(value):
+                try:
+                    items.append(structure_item(item, item_type))
+                except Exception as exc:  # noqa: BLE001 - collected and re-raised below
+                    note = IterableValidationNote(f"Structuring index {index}", index, item_type)
+                    exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                    errors.append(exc)
+            if errors:
+                raise cattrs.IterableValidationError(
+                    f"while structuring {cls!r}",
+                    errors,  # type: ignore[arg-type]
+                    cls,
+                )
+            return tuple(items)
+
+        return structure
+
+    converter.register_structure_hook_factory(_is_variadic_tuple, tuple_factory)
+    _register_metric_union(converter)
+    return converter
+
+
+def _register_metric_union(converter: cattrs.Converter) -> None:
+    """Metrics are stored as objects tagged with their ``kind``."""
+    kinds = ", ".join(METRIC_KINDS)
+
+    def structure(value: object, _: Any) -> Metric:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object with a kind ({kinds}), got {_type_name(value)}")
+        fields = dict(value)
+        kind = fields.pop("kind", None)
+        if kind not in METRIC_KINDS:
+            raise ValueError(f"expected kind to be one of {kinds}, got {kind!r}")
+        return converter.structure(fields, METRIC_KINDS[kind])
+
+    def unstructure(metric: Metric) -> dict[str, Any]:
+        return {"kind": metric.kind, **converter.unstructure(metric, type(metric))}
+
+    converter.register_structure_hook_func(lambda t: t == Metric, structure)
+    converter.register_unstructure_hook_func(lambda t: t == Metric, unstructure)
+
+
+def _field_errors(exc: BaseException, path: str = "$") -> list[FieldError]:
+    """Flatten a (nested) structuring failure into one error per field path."""
+    if isinstance(exc, ValidationError):
+        return [FieldError(f"{path}.{e.path}" if e.path else path, e.message) for e in exc.errors]
+    if isinstance(exc, cattrs.ClassValidationError):
+        errors: list[FieldError] = []
+        with_notes, others = exc.group_exceptions()
+        for sub, note in with_notes:
+            errors += _field_errors(sub, f"{path}.{note.name}")
+        for sub in others:
+            errors += _field_errors(sub, path)
+        return errors
+    if isinstance(exc, cattrs.IterableValidationError):
+        errors = []
+        with_index, others = exc.group_exceptions()
+        for sub, index_note in with_index:
+            errors += _field_errors(sub, f"{path}[{index_note.index!r}]")
+        for sub in others:
+            errors += _field_errors(sub, path)
+        return errors
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return [FieldError(path, f"unexpected field(s) {', '.join(sorted(exc.extra_fields))}")]
+    if isinstance(exc, KeyError):
+        return [FieldError(path, "required field missing")]
+    if isinstance(exc, cattrs.BaseValidationError):
+        return [FieldError(path, str(exc))]
+    return [FieldError(path, str(exc) or type(exc).__name__)]
+
+
+class EventCodec:
+    """Events to and from plain data (dicts of JSON types), by wire name.
+
+    Example:
+        >>> codec = EventCodec()
+        >>> from okra_core import CycleStarted
+        >>> from datetime import datetime, UTC
+        >>> from uuid import UUID
+        >>> event = CycleStarted(originator_id=UUID(int=1), originator_version=2,
+        ...                      recorded_at=datetime(2026, 1, 1, tzinfo=UTC), actor="ana")
+        >>> name, data = codec.encode(event)
+        >>> name, data
+        ('okra.cycle.started', {'recorded_at': '2026-01-01T00:00:00+00:00', 'actor': 'ana'})
+        >>> codec.decode(name, UUID(int=1), 2, data) == event
+        True
+    """
+
+    def __init__(self, registry: EventRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CORE_EVENTS
+        self.converter = make_converter()
+
+    def encode(self, event: Event) -> tuple[str, dict[str, Any]]:
+        """The wire name and fields (without the originator) of ``event``."""
+        cls = type(event)
+        if cls.wire_name not in self.registry or self.registry[cls.wire_name] is not cls:
+            raise TypeError(f"{cls.__qualname__} is not a registered event type")
+        data: dict[str, Any] = self.converter.unstructure(event, cls)
+        for key in _ORIGIN:
+            del data[key]
+        if cls.schema_version > 1:
+            data[_SCHEMA_KEY] = cls.schema_version
+        return cls.wire_name, data
+
+    def decode(
+        self, wire_name: str, originator_id: UUID, originator_version: int, data: object
+    ) -> Event:
+        """Rebuild an event from its wire name, originator and fields.
+
+        Raises:
+            EventDecodeError: if the wire name is unknown or any field is invalid;
+                the message lists each bad field by its path.
+        """
+        record = f"{wire_name} event v{originator_version} of {originator_id}"
+        if wire_name not in self.registry:
+            raise EventDecodeError(
+                [FieldError("$.type", f"unknown event type {wire_name!r}")], record=record
+            )
+        if not isinstance(data, dict):
+            raise EventDecodeError(
+                [FieldError("$", f"expected an object, got {_type_name(data)}")], record=record
+            )
+        cls = self.registry[wire_name]
+        fields = dict(data)
+        version = fields.pop(_SCHEMA_KEY, 1)
+        try:
+            if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+                raise ValidationError.single(_SCHEMA_KEY, f"expected a schema version >= 1, got {version!r}")
+            if version > cls.schema_version:
+                raise ValidationError.single(
+                    _SCHEMA_KEY,
+                    f"schema version {version} is newer than this okra knows "
+                    f"({cls.schema_version}); upgrade okra",
+                )
+            fields = self.registry.upcast(wire_name, version, fields)
+            fields["originator_id"] = originator_id
+            fields["originator_version"] = originator_version
+            return self.converter.structure(fields, cls)
+        except (cattrs.BaseValidationError, ValidationError, LookupError) as exc:
+            raise EventDecodeError(_field_errors(exc), record=record) from exc
+
+
+class OkraMapper(Mapper[UUID]):
+    """An eventsourcing mapper that stores okra events by wire name through cattrs.
+
+    Compression and encryption at rest work as with eventsourcing's own mapper.
+    """
+
+    def __init__(
+        self,
+        transcoder: Transcoder,
+        compressor: Compressor | None = None,
+        cipher: Cipher | None = None,
+        *,
+        codec: EventCodec | None = None,
+    ) -> None:
+        super().__init__(transcoder, compressor=compressor, cipher=cipher)
+        self.codec = codec if codec is not None else EventCodec()
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        """Encode one okra event as a stored record."""
+        wire_name, data = self.codec.encode(domain_event)
+        state = self.transcoder.encode(data)
+        if self.compressor:
+            state = self.compressor.compress(state)
+        if self.cipher:
+            state = self.cipher.encrypt(state)
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=wire_name,
+            state=state,
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        """Decode one stored record into an okra event."""
+        record = (
+            f"{stored_event.topic} event v{stored_event.originator_version} "
+            f"of {stored_event.originator_id}"
+        )
+        state = stored_event.state
+        try:
+            if self.cipher:
+                state = self.cipher.decrypt(state)
+            if self.compressor:
+                state = self.compressor.decompress(state)
+            data = self.transcoder.decode(state)
+        except Exception as exc:
+            raise EventDecodeError(
+                [FieldError("$", f"unreadable record ({type(exc).__name__}: {exc})")],
+                record=record,
+            ) from exc
+        originator_id = stored_event.originator_id
+        if not isinstance(originator_id, UUID):
+            originator_id = UUID(originator_id)
+        return self.codec.decode(
+            stored_event.topic, originator_id, stored_event.originator_version, data
+        )
+
+

@@ -1,0 +1,737 @@
+"""The current state of each entity, folded from its events.
+
+Each entity is an immutable attrs class. ``apply(event)`` returns the next state;
+the command methods check lifecycle rules against the current state and return
+the events to record (they never change anything themselves).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Self, TypeVar
+from uuid import UUID, uuid5
+
+import attrs
+
+from ._errors import InvalidTransitionError, ValidationError
+from ._events import (
+    ActionPlaced,
+    ActionProposed,
+    ActionResolved,
+    BaselineMeasured,
+    CheckInCorrected,
+    CheckInRecorded,
+    CheckInRetracted,
+    CycleClosed,
+    CyclePlanned,
+    CycleStarted,
+    EntityKind,
+    Event,
+    KeyResultDefined,
+    KeyResultRebaselined,
+    KeyResultRetargeted,
+    KeyResultReweighted,
+    ObjectiveAbandoned,
+    ObjectiveActivated,
+    ObjectiveAligned,
+    ObjectiveClosed,
+    ObjectiveDrafted,
+    ObjectiveReassigned,
+    ObjectiveRevised,
+    ObjectiveUnaligned,
+    PlaybookRevised,
+    TaskAdded,
+    TaskCompleted,
+    TaskReopened,
+)
+from ._metrics import Attainment, Change, Metric, Milestone
+from ._values import (
+    ActionStatus,
+    AlignmentLink,
+    CheckInSource,
+    Confidence,
+    CycleStatus,
+    ExpectedEffect,
+    Investment,
+    ObjectiveKind,
+    ObjectiveStatus,
+    Outcome,
+    PlaybookSettings,
+    RollupPolicy,
+)
+
+__all__ = [
+    "PLAYBOOK_ID",
+    "Action",
+    "Alignment",
+    "CheckIn",
+    "Cycle",
+    "Entity",
+    "KeyResult",
+    "Objective",
+    "Playbook",
+    "Stamp",
+    "Task",
+    "project",
+]
+
+PLAYBOOK_ID = uuid5(UUID("6f6b7261-0000-4000-8000-000000000000"), "okra.playbook")
+"""The id of the one playbook stream of an okra store."""
+
+Ev = TypeVar("Ev", bound=Event)
+
+
+@attrs.frozen
+class Stamp:
+    """Who issues a command, and when: put on every event it causes."""
+
+    actor: str
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Entity:
+    """Fields every entity has.
+
+    Attributes:
+        id: the entity's id; any unique prefix of its hex form also finds it.
+        version: how many events its stream holds.
+        created_at, created_by: when and by whom its first event was recorded.
+        updated_at, updated_by: the same for its latest event.
+    """
+
+    entity_kind: EntityKind = attrs.field(init=False)
+    id: UUID
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+    @property
+    def short_id(self) -> str:
+        """The first 8 hex digits of the id: enough to refer to it in practice."""
+        return self.id.hex[:8]
+
+    @property
+    def label(self) -> str:
+        """A human name for the entity (its title or name)."""
+        return str(getattr(self, "title", getattr(self, "name", self.short_id)))
+
+    def _next(self, cls: type[Ev], stamp: Stamp, **fields: Any) -> Ev:
+        return cls(
+            originator_id=self.id,
+            originator_version=self.version + 1,
+            recorded_at=stamp.at,
+            actor=stamp.actor,
+            **fields,
+        )
+
+    def _touched(self, event: Event, **changes: Any) -> Self:
+        return attrs.evolve(
+            self,
+            version=event.originator_version,
+            updated_at=event.recorded_at,
+            updated_by=event.actor,
+            **changes,
+        )
+
+    def _refuse(self, doing: str, state: object, hint: str = "") -> InvalidTransitionError:
+        message = f"cannot {doing} {self.entity_kind.value.replace('_', ' ')} {self.label!r}: it is {state}"
+        return InvalidTransitionError(f"{message}; {hint}" if hint else message)
+
+
+def _origin(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.originator_id,
+        "version": event.originator_version,
+        "created_at": event.recorded_at,
+        "created_by": event.actor,
+        "updated_at": event.recorded_at,
+        "updated_by": event.actor,
+    }
+
+
+def _kind(kind: EntityKind) -> Any:
+    return attrs.field(init=False, default=kind)
+
+
+# --- cycle ----------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Cycle(Entity):
+    """A time box, such as a quarter; may sit inside a parent cycle (a year)."""
+
+    entity_kind: EntityKind = _kind(EntityKind.CYCLE)
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    parent_id: UUID | None
+    status: CycleStatus = CycleStatus.PLANNING
+
+    @classmethod
+    def plan(cls, stamp: Stamp, id: UUID, **fields: Any) -> CyclePlanned:
+        """The event that plans a new cycle."""
+        return CyclePlanned(
+            originator_id=id, originator_version=1, recorded_at=stamp.at, actor=stamp.actor, **fields
+        )
+
+    def start(self, stamp: Stamp) -> CycleStarted:
+        """Move from planning to active."""
+        if self.status is not CycleStatus.PLANNING:
+            raise self._refuse("start", self.status.value)
+        return self._next(CycleStarted, stamp)
+
+    def close(self, stamp: Stamp) -> CycleClosed:
+        """Close an active cycle."""
+        if self.status is not CycleStatus.ACTIVE:
+            raise self._refuse("close", self.status.value, "only an active cycle can be closed")
+        return self._next(CycleClosed, stamp)
+
+    def expected_pace(self, at: datetime) -> float:
+        """``e = (at - start) / (end - start)``, clamped to [0, 1]."""
+        span = (self.ends_at - self.starts_at).total_seconds()
+        return min(1.0, max(0.0, (at - self.starts_at).total_seconds() / span))
+
+    def apply(self, event: Event) -> Self:
+        """The state after ``event``."""
+        match event:
+            case CycleStarted():
+                return self._touched(event, status=CycleStatus.ACTIVE)
+            case CycleClosed():
+                return self._touched(event, status=CycleStatus.CLOSED)
+        raise _unexpected(self, event)
+
+
+# --- objective ------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Alignment:
+    """A link from an objective to a parent objective or key result."""
+
+    parent_id: UUID
+    parent_kind: EntityKind
+    link: AlignmentLink
+    weight: float
+
+
+@attrs.frozen(kw_only=True)
+class Objective(Entity):
+    """A qualitative, ambitious outcome for a cycle, with an owner."""
+
+    entity_kind: EntityKind = _kind(EntityKind.OBJECTIVE)
+    title: str
+    description: str
+    owner: str
+    cycle_id: UUID
+    kind: ObjectiveKind
+    rollup: RollupPolicy
+    status: ObjectiveStatus = ObjectiveStatus.DRAFT
+    alignments: tuple[Alignment, ...] = ()
+    abandon_reason: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        """Draft or active: it can still change."""
+        return self.status in (ObjectiveStatus.DRAFT, ObjectiveStatus.ACTIVE)
+
+    def require_open(self, doing: str) -> None:
+        """Refuse ``doing`` unless the objective is draft or active."""
+        if not self.is_open:
+            raise self._refuse(doing, self.status.value)
+
+    def revise(self, stamp: Stamp, *, title: str, description: str) -> ObjectiveRevised:
+        """Reword the objective."""
+        self.require_open("revise")
+        return self._next(ObjectiveRevised, stamp, title=title, description=description)
+
+    def reassign(self, stamp: Stamp, *, owner: str) -> ObjectiveReassigned:
+        """Give the objective a new owner."""
+        self.require_open("reassign")
+        return self._next(ObjectiveReassigned, stamp, owner=owner)
+
+    def activate(self, stamp: Stamp, *, key_result_count: int) -> ObjectiveActivated:
+        """Commit to a draft objective; it needs at least one key result."""
+        if self.status is not ObjectiveStatus.DRAFT:
+            raise self._refuse("activate", self.status.value, "only a draft can be activated")
+        if key_result_count == 0:
+            raise self._refuse(
+                "activate", "without key results", "add a key result that measures it first"
+            )
+        return self._next(ObjectiveActivated, stamp)
+
+    def close(self, stamp: Stamp) -> ObjectiveClosed:
+        """Close an active objective."""
+        if self.status is not ObjectiveStatus.ACTIVE:
+            raise self._refuse("close", self.status.value, "only an active objective can be closed")
+        return self._next(ObjectiveClosed, stamp)
+
+    def abandon(self, stamp: Stamp, *, reason: str) -> ObjectiveAbandoned:
+        """Give up on a draft or active objective."""
+        self.require_open("abandon")
+        return self._next(ObjectiveAbandoned, stamp, reason=reason)
+
+    def align(
+        self, stamp: Stamp, *, parent_id: UUID, parent_kind: EntityKind, link: AlignmentLink,
+        weight: float,
+    ) -> ObjectiveAligned:
+        """Link to a parent objective or key result (one link per parent)."""
+        self.require_open("align")
+        if any(a.parent_id == parent_id for a in self.alignments):
+            raise self._refuse(
+                "align", "already linked to that parent", "unalign it first to change the link"
+            )
+        return self._next(
+            ObjectiveAligned, stamp, parent_id=parent_id, parent_kind=parent_kind, link=link,
+            weight=weight,
+        )
+
+    def unalign(self, stamp: Stamp, *, parent_id: UUID) -> ObjectiveUnaligned:
+        """Remove the link to a parent."""
+        self.require_open("unalign")
+        if not any(a.parent_id == parent_id for a in self.alignments):
+            raise ValidationError.single("parent", f"{self.label!r} is not aligned to {parent_id}")
+        return self._next(ObjectiveUnaligned, stamp, parent_id=parent_id)
+
+    def apply(self, event: Event) -> Self:
+        """The state after ``event``."""
+        match event:
+            case ObjectiveRevised(title=title, description=description):
+                return self._touched(event, title=title, description=description)
+            case ObjectiveReassigned(owner=owner):
+                return self._touched(event, owner=owner)
+            case ObjectiveActivated():
+                return self._touched(event, status=ObjectiveStatus.ACTIVE)
+            case ObjectiveClosed():
+                return self._touched(event, status=ObjectiveStatus.CLOSED)
+            case ObjectiveAbandoned(reason=reason):
+                return self._touched(event, status=ObjectiveStatus.ABANDONED, abandon_reason=reason)
+            case ObjectiveAligned():
+                link = Alignment(
+                    parent_id=event.parent_id, parent_kind=event.parent_kind, link=event.link,
+                    weight=event.weight,
+                )
+                return self._touched(event, alignments=(*self.alignments, link))
+            case ObjectiveUnaligned(parent_id=parent_id):
+                kept = tuple(a for a in self.alignments if a.parent_id != parent_id)
+                return self._touched(event, alignments=kept)
+        raise _unexpected(self, event)
+
+
+# --- key result -----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class CheckIn:
+    """One observation of a key result, as it stands after any corrections."""
+
+    id: UUID
+    key_result_id: UUID
+    value: float
+    confidence: Confidence | None
+    narrative: str
+    effective_at: datetime
+    recorded_at: datetime
+    actor: str
+    source: CheckInSource
+    corrected: bool = False
+
+    @property
+    def short_id(self) -> str:
+        """The first 8 hex digits of the id."""
+        return self.id.hex[:8]
+
+    @property
+    def label(self) -> str:
+        """A human name for the check-in."""
+        return f"{self.value:g} on {self.effective_at:%Y-%m-%d}"
+
+
+def _order(check_in: CheckIn) -> tuple[datetime, datetime]:
+    return (check_in.effective_at, check_in.recorded_at)
+
+
+@attrs.frozen(kw_only=True)
+class KeyResult(Entity):
+    """A measurable outcome under an objective.
+
+    Attributes:
+        metric: the current metric (after any retarget or re-baseline).
+        original_metric: the metric as first defined, to read scores against it.
+        check_ins: the check-ins in effect, ordered by effective time.
+    """
+
+    entity_kind: EntityKind = _kind(EntityKind.KEY_RESULT)
+    objective_id: UUID
+    title: str
+    metric: Metric
+    original_metric: Metric
+    unit: str
+    weight: float
+    owner: str
+    check_ins: tuple[CheckIn, ...] = ()
+    retracted_ids: frozenset[UUID] = frozenset()
+
+    @property
+    def latest(self) -> CheckIn | None:
+        """The check-in with the latest effective time, if any."""
+        return self.check_ins[-1] if self.check_ins else None
+
+    @property
+    def current_value(self) -> float | None:
+        """The latest observed value, if any."""
+        return self.check_ins[-1].value if self.check_ins else None
+
+    @property
+    def confidence(self) -> Confidence | None:
+        """The confidence stated with the latest check-in that stated one."""
+        for check_in in reversed(self.check_ins):
+            if check_in.confidence is not None:
+                return check_in.confidence
+        return None
+
+    def attainment(self) -> Attainment:
+        """Attainment from the latest check-in (see the metric's rule)."""
+        if isinstance(self.metric, Change) and self.metric.baseline is None:
+            return Attainment(None, "the baseline is still to be measured")
+        latest = self.latest
+        if latest is None:
+            return Attainment(None, "no check-ins yet")
+        value = self.metric.attainment(latest.value)
+        return Attainment(value, f"{self.metric.kind} of {latest.value:g} {self.unit}".rstrip())
+
+    def find_check_in(self, check_in_id: UUID) -> CheckIn:
+        """The check-in in effect with this id."""
+        for check_in in self.check_ins:
+            if check_in.id == check_in_id:
+                return check_in
+        if check_in_id in self.retracted_ids:
+            raise InvalidTransitionError(f"check-in {check_in_id.hex[:8]} was retracted")
+        raise ValidationError.single("check_in", f"{self.label!r} has no check-in {check_in_id}")
+
+    def measure_baseline(self, stamp: Stamp, *, baseline: float) -> BaselineMeasured:
+        """Set the baseline of a key result whose baseline was to be measured."""
+        metric = self._change_metric("measure the baseline of")
+        if metric.baseline is not None:
+            raise self._refuse(
+                "measure the baseline of", f"already measured ({metric.baseline:g})",
+                "use rebaseline, with a reason",
+            )
+        return self._next(BaselineMeasured, stamp, baseline=baseline)
+
+    def rebaseline(self, stamp: Stamp, *, baseline: float, reason: str) -> KeyResultRebaselined:
+        """Replace a measured baseline."""
+        metric = self._change_metric("rebaseline")
+        if metric.baseline is None:
+            raise self._refuse(
+                "rebaseline", "still to be measured", "use measure_baseline for the first baseline"
+            )
+        return self._next(KeyResultRebaselined, stamp, baseline=baseline, reason=reason)
+
+    def retarget(self, stamp: Stamp, *, metric: Metric, reason: str) -> KeyResultRetargeted:
+        """Move the goalposts, keeping the kind of metric and the baseline."""
+        if metric.kind != self.metric.kind:
+            raise ValidationError.single(
+                "metric.kind",
+                f"expected {self.metric.kind} (the key result's kind), got {metric.kind}; "
+                "define a new key result to measure something else",
+            )
+        if isinstance(metric, Milestone):
+            raise self._refuse("retarget", "a milestone", "a milestone has no target to move")
+        if isinstance(metric, Change) and isinstance(self.metric, Change):
+            if metric.baseline != self.metric.baseline:
+                raise ValidationError.single(
+                    "metric.baseline",
+                    f"expected the current baseline {self.metric.baseline}; "
+                    "use rebaseline to change it",
+                )
+        if metric == self.metric:
+            raise ValidationError.single("metric", "expected a change from the current metric")
+        return self._next(KeyResultRetargeted, stamp, metric=metric, reason=reason)
+
+    def reweight(self, stamp: Stamp, *, weight: float, reason: str) -> KeyResultReweighted:
+        """Change the key result's weight in its objective's rollup."""
+        if weight == self.weight:
+            raise ValidationError.single("weight", f"expected a change from {self.weight:g}")
+        return self._next(KeyResultReweighted, stamp, weight=weight, reason=reason)
+
+    def record(self, stamp: Stamp, **fields: Any) -> CheckInRecorded:
+        """A new check-in."""
+        return self._next(CheckInRecorded, stamp, **fields)
+
+    def correct(self, stamp: Stamp, **fields: Any) -> CheckInCorrected:
+        """Correct a check-in in effect."""
+        self.find_check_in(fields["check_in_id"])
+        return self._next(CheckInCorrected, stamp, **fields)
+
+    def retract(self, stamp: Stamp, *, check_in_id: UUID, reason: str) -> CheckInRetracted:
+        """Withdraw a check-in in effect."""
+        self.find_check_in(check_in_id)
+        return self._next(CheckInRetracted, stamp, check_in_id=check_in_id, reason=reason)
+
+    def _change_metric(self, doing: str) -> Change:
+        if not isinstance(self.metric, Change):
+            raise self._refuse(doing, f"a {self.metric.kind} key result", "only change metrics have a baseline")
+        return self.metric
+
+    def apply(self, event: Event) -> Self:
+        """The state after ``event``."""
+        match event:
+            case CheckInRecorded():
+                check_in = CheckIn(
+                    id=event.check_in_id, key_result_id=self.id, value=event.value,
+                    confidence=event.confidence, narrative=event.narrative,
+                    effective_at=event.effective_at, recorded_at=event.recorded_at,
+                    actor=event.actor, source=event.source,
+                )
+                return self._touched(event, check_ins=_insort(self.check_ins, check_in))
+            case CheckInCorrected():
+                old = self.find_check_in(event.check_in_id)
+                new = attrs.evolve(
+                    old, value=event.value, confidence=event.confidence,
+                    narrative=event.narrative, effective_at=event.effective_at, corrected=True,
+                )
+                rest = tuple(c for c in self.check_ins if c.id != old.id)
+                return self._touched(event, check_ins=_insort(rest, new))
+            case CheckInRetracted(check_in_id=check_in_id):
+                rest = tuple(c for c in self.check_ins if c.id != check_in_id)
+                return self._touched(
+                    event, check_ins=rest, retracted_ids=self.retracted_ids | {check_in_id}
+                )
+            case BaselineMeasured(baseline=baseline) | KeyResultRebaselined(baseline=baseline):
+                metric = self._change_metric("rebaseline")
+                return self._touched(event, metric=attrs.evolve(metric, baseline=baseline))
+            case KeyResultRetargeted(metric=metric):
+                return self._touched(event, metric=metric)
+            case KeyResultReweighted(weight=weight):
+                return self._touched(event, weight=weight)
+        raise _unexpected(self, event)
+
+
+def _insort(check_ins: tuple[CheckIn, ...], check_in: CheckIn) -> tuple[CheckIn, ...]:
+    at = bisect.bisect_right(check_ins, _order(check_in), key=_order)
+    return (*check_ins[:at], check_in, *check_ins[at:])
+
+
+# --- action ---------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Task:
+    """A small step under an action."""
+
+    id: UUID
+    action_id: UUID
+    title: str
+    added_at: datetime
+    added_by: str
+    done: bool = False
+    completed_at: datetime | None = None
+    completed_by: str | None = None
+
+    @property
+    def short_id(self) -> str:
+        """The first 8 hex digits of the id."""
+        return self.id.hex[:8]
+
+    @property
+    def label(self) -> str:
+        """The task's title."""
+        return self.title
+
+
+@attrs.frozen(kw_only=True)
+class Action(Entity):
+    """An idea the team will try in service of key results: a bet, not a plan."""
+
+    entity_kind: EntityKind = _kind(EntityKind.ACTION)
+    title: str
+    key_result_ids: tuple[UUID, ...]
+    hypothesis: str
+    investment: Investment
+    expected_effects: tuple[ExpectedEffect, ...]
+    odds: float | None
+    kill_criteria: str
+    owner: str
+    status: ActionStatus = ActionStatus.PROPOSED
+    learning: str = ""
+    evidence: tuple[str, ...] = ()
+    placed_at: datetime | None = None
+    resolved_at: datetime | None = None
+    tasks: tuple[Task, ...] = ()
+
+    def place(self, stamp: Stamp) -> ActionPlaced:
+        """Start investing in a proposed bet."""
+        if self.status is not ActionStatus.PROPOSED:
+            raise self._refuse("place", self.status.value, "only a proposed bet can be placed")
+        return self._next(ActionPlaced, stamp)
+
+    def resolve(
+        self, stamp: Stamp, *, outcome: Outcome, learning: str, evidence: tuple[str, ...]
+    ) -> ActionResolved:
+        """Settle the bet; only once. Only a placed bet can be (in)validated."""
+        if self.status.is_resolved:
+            raise self._refuse("resolve", f"already {self.status.value}", "a bet resolves once")
+        if self.status is ActionStatus.PROPOSED and outcome is not Outcome.ABANDONED:
+            raise self._refuse(
+                f"mark as {outcome.value}", "only proposed", "place the bet first, or abandon it"
+            )
+        return self._next(
+            ActionResolved, stamp, outcome=outcome, learning=learning, evidence=evidence
+        )
+
+    def find_task(self, task_id: UUID) -> Task:
+        """The task with this id."""
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise ValidationError.single("task", f"{self.label!r} has no task {task_id}")
+
+    def add_task(self, stamp: Stamp, *, task_id: UUID, title: str) -> TaskAdded:
+        """Add a step to an unresolved action."""
+        self._require_unresolved("add a task to")
+        return self._next(TaskAdded, stamp, task_id=task_id, title=title)
+
+    def complete_task(self, stamp: Stamp, *, task_id: UUID) -> TaskCompleted:
+        """Mark an open task done."""
+        self._require_unresolved("complete a task of")
+        task = self.find_task(task_id)
+        if task.done:
+            raise InvalidTransitionError(f"task {task.title!r} is already done")
+        return self._next(TaskCompleted, stamp, task_id=task_id)
+
+    def reopen_task(self, stamp: Stamp, *, task_id: UUID) -> TaskReopened:
+        """Open a done task again."""
+        self._require_unresolved("reopen a task of")
+        task = self.find_task(task_id)
+        if not task.done:
+            raise InvalidTransitionError(f"task {task.title!r} is not done")
+        return self._next(TaskReopened, stamp, task_id=task_id)
+
+    def _require_unresolved(self, doing: str) -> None:
+        if self.status.is_resolved:
+            raise self._refuse(doing, self.status.value)
+
+    def _with_task(self, event: Event, task_id: UUID, change: Callable[[Task], Task]) -> Self:
+        tasks = tuple(change(t) if t.id == task_id else t for t in self.tasks)
+        return self._touched(event, tasks=tasks)
+
+    def apply(self, event: Event) -> Self:
+        """The state after ``event``."""
+        match event:
+            case ActionPlaced():
+                return self._touched(event, status=ActionStatus.PLACED, placed_at=event.recorded_at)
+            case ActionResolved():
+                return self._touched(
+                    event, status=ActionStatus(event.outcome.value), learning=event.learning,
+                    evidence=event.evidence, resolved_at=event.recorded_at,
+                )
+            case TaskAdded():
+                task = Task(
+                    id=event.task_id, action_id=self.id, title=event.title,
+                    added_at=event.recorded_at, added_by=event.actor,
+                )
+                return self._touched(event, tasks=(*self.tasks, task))
+            case TaskCompleted():
+                done = {"done": True, "completed_at": event.recorded_at, "completed_by": event.actor}
+                return self._with_task(event, event.task_id, lambda t: attrs.evolve(t, **done))
+            case TaskReopened():
+                undone = {"done": False, "completed_at": None, "completed_by": None}
+                return self._with_task(event, event.task_id, lambda t: attrs.evolve(t, **undone))
+        raise _unexpected(self, event)
+
+
+# --- playbook -------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Playbook(Entity):
+    """The organisation's OKR rules; version 0 means the defaults, never revised."""
+
+    entity_kind: EntityKind = _kind(EntityKind.PLAYBOOK)
+    settings: PlaybookSettings = attrs.Factory(PlaybookSettings)
+
+    @property
+    def label(self) -> str:
+        """Always ``playbook``."""
+        return "playbook"
+
+    @classmethod
+    def default(cls, at: datetime) -> Playbook:
+        """The playbook before anyone revised it."""
+        return cls(
+            id=PLAYBOOK_ID, version=0, created_at=at, created_by="okra", updated_at=at,
+            updated_by="okra",
+        )
+
+    def revise(self, stamp: Stamp, *, settings: PlaybookSettings, reason: str) -> PlaybookRevised:
+        """Replace the rules."""
+        if settings == self.settings:
+            raise ValidationError.single("settings", "expected a change from the current playbook")
+        return self._next(PlaybookRevised, stamp, settings=settings, reason=reason)
+
+    def apply(self, event: Event) -> Self:
+        """The state after ``event``."""
+        match event:
+            case PlaybookRevised(settings=settings):
+                if self.version == 0:
+                    return attrs.evolve(self, settings=settings, **_origin(event))
+                return self._touched(event, settings=settings)
+        raise _unexpected(self, event)
+
+
+# --- folding events -------------------------------------------------------------
+
+AnyEntity = Cycle | Objective | KeyResult | Action | Playbook
+
+
+def _unexpected(state: Entity, event: Event) -> AssertionError:
+    return AssertionError(f"{type(event).__name__} cannot apply to {type(state).__name__}")
+
+
+def _create(event: Event) -> AnyEntity:
+    match event:
+        case CyclePlanned():
+            return Cycle(
+                name=event.name, starts_at=event.starts_at, ends_at=event.ends_at,
+                parent_id=event.parent_id, **_origin(event),
+            )
+        case ObjectiveDrafted():
+            return Objective(
+                title=event.title, description=event.description, owner=event.owner,
+                cycle_id=event.cycle_id, kind=event.kind, rollup=event.rollup,
+                **_origin(event),
+            )
+        case KeyResultDefined():
+            return KeyResult(
+                objective_id=event.objective_id, title=event.title, metric=event.metric,
+                original_metric=event.metric, unit=event.unit, weight=event.weight,
+                owner=event.owner, **_origin(event),
+            )
+        case ActionProposed():
+            return Action(
+                title=event.title, key_result_ids=event.key_result_ids,
+                hypothesis=event.hypothesis, investment=event.investment,
+                expected_effects=event.expected_effects, odds=event.odds,
+                kill_criteria=event.kill_criteria, owner=event.owner, **_origin(event),
+            )
+        case PlaybookRevised():
+            return Playbook.default(event.recorded_at).apply(event)
+    raise AssertionError(f"{type(event).__name__} cannot start a stream")
+
+
+def project(state: AnyEntity | None, event: Event) -> AnyEntity:
+    """Fold one event into an entity's state (``None`` before its first event)."""
+    if state is None:
+        if event.originator_version != 1:
+            raise AssertionError(f"{event.wire_name} v{event.originator_version} has no predecessor")
+        return _create(event)
+    if event.originator_version != state.version + 1:
+        raise AssertionError(
+            f"{event.wire_name} v{event.originator_version} follows v{state.version}"
+        )
+    return state.apply(event)
