@@ -11,6 +11,8 @@ Example:
     <CycleStatus.PLANNING: 'planning'>
 """
 
+import contextlib
+
 import attrs
 
 from ._app import Authorizer, Okra, Ref
@@ -202,8 +204,6 @@ for _name in __all__:
 for _name in __all__:
     _obj = globals()[_name]
     if getattr(_obj, "__module__", "").startswith("okra_core._"):
-        try:
+        with contextlib.suppress(AttributeError, TypeError):  # e.g. type aliases
             _obj.__module__ = __name__
-        except (AttributeError, TypeError):  # pragma: no cover - e.g. type aliases
-            pass
 del _name, _obj

@@ -13,7 +13,7 @@ import enum
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 from uuid import UUID, uuid4
 
 import attrs
@@ -28,16 +28,13 @@ from ._errors import (
     FieldError,
     InvalidTransitionError,
     NotFoundError,
-    OkraError,
     PermissionDeniedError,
     StorageError,
     ValidationError,
 )
 from ._events import (
     ActionProposed,
-    CheckInCorrected,
     CheckInRecorded,
-    CheckInRetracted,
     Event,
     EventRegistry,
     KeyResultDefined,
@@ -93,6 +90,7 @@ of a new objective, the objective of a new key result), else ``None``.
 """
 
 T = TypeVar("T", bound=Entity)
+C = TypeVar("C")
 En = TypeVar("En", bound=enum.Enum)
 
 _MIN_PREFIX: Final = 4
@@ -200,17 +198,25 @@ class Okra:
             if starts_at and ends_at and ends_at <= starts_at:
                 errors.append(FieldError("end", "expected an end after the start"))
             parent_cycle = self._find(Cycle, parent, "parent") if parent is not None else None
-            if parent_cycle and starts_at and ends_at and not (
-                parent_cycle.starts_at <= starts_at and ends_at <= parent_cycle.ends_at
+            if (
+                parent_cycle
+                and starts_at
+                and ends_at
+                and not (parent_cycle.starts_at <= starts_at and ends_at <= parent_cycle.ends_at)
             ):
                 errors.append(
                     FieldError("parent", f"expected the cycle to lie within {parent_cycle.name!r}")
                 )
             raise_if(errors)
             self._authorize(actor, "plan_cycle", parent_cycle)
-            assert starts_at and ends_at
+            assert starts_at is not None
+            assert ends_at is not None
             event = Cycle.plan(
-                stamp, uuid4(), name=name.strip(), starts_at=starts_at, ends_at=ends_at,
+                stamp,
+                uuid4(),
+                name=name.strip(),
+                starts_at=starts_at,
+                ends_at=ends_at,
                 parent_id=parent_cycle.id if parent_cycle else None,
             )
             return self._save_one(Cycle, event)
@@ -251,9 +257,15 @@ class Okra:
             self._require_cycle_open(cycle_state, "draft an objective in")
             self._authorize(actor, "draft_objective", cycle_state)
             event = ObjectiveDrafted(
-                originator_id=uuid4(), originator_version=1, recorded_at=stamp.at,
-                actor=stamp.actor, title=title.strip(), description=description.strip(),
-                owner=owner.strip(), cycle_id=cycle_state.id, kind=objective_kind,
+                originator_id=uuid4(),
+                originator_version=1,
+                recorded_at=stamp.at,
+                actor=stamp.actor,
+                title=title.strip(),
+                description=description.strip(),
+                owner=owner.strip(),
+                cycle_id=cycle_state.id,
+                kind=objective_kind,
                 rollup=rollup_policy,
             )
             return self._save_one(Objective, event)
@@ -286,7 +298,9 @@ class Okra:
             raise_if(check_text("owner", owner))
             state = self._target(Objective, objective, actor, "reassign_objective")
             if owner.strip() == state.owner:
-                raise ValidationError.single("owner", f"expected someone other than {state.owner!r}")
+                raise ValidationError.single(
+                    "owner", f"expected someone other than {state.owner!r}"
+                )
             return self._save_one(Objective, state.reassign(stamp, owner=owner.strip()))
 
     def activate_objective(self, objective: Ref, *, actor: str) -> Objective:
@@ -333,8 +347,9 @@ class Okra:
             state = self._target(Objective, objective, actor, "align")
             target = self._find_any((Objective, KeyResult), parent, "parent")
             parent_objective = (
-                target if isinstance(target, Objective) else self._objective_of(target)
+                self._objective_of(target) if isinstance(target, KeyResult) else target
             )
+            assert isinstance(parent_objective, Objective)
             if parent_objective.id == state.id:
                 raise ValidationError.single(
                     "parent", f"expected another objective than {state.title!r} or its key results"
@@ -346,7 +361,10 @@ class Okra:
                     "this link would make a loop",
                 )
             event = state.align(
-                stamp, parent_id=target.id, parent_kind=target.entity_kind, link=link_type,
+                stamp,
+                parent_id=target.id,
+                parent_kind=target.entity_kind,
+                link=link_type,
                 weight=float(weight),
             )
             return self._save_one(Objective, event)
@@ -377,10 +395,13 @@ class Okra:
             errors += _check_weight("weight", weight)
             if owner is not None:
                 errors += check_text("owner", owner)
-            if not isinstance(metric, Metric):
+            if not isinstance(cast(object, metric), Metric):
                 errors.append(
-                    FieldError("metric", "expected a metric: Change, StayAbove, StayBelow, Range "
-                               f"or Milestone, got {type(metric).__name__}")
+                    FieldError(
+                        "metric",
+                        "expected a metric: Change, StayAbove, StayBelow, Range "
+                        f"or Milestone, got {type(metric).__name__}",
+                    )
                 )
             parent = self._find(Objective, objective, "objective")
             raise_if(errors)
@@ -388,9 +409,15 @@ class Okra:
             self._require_cycle_open(self._cycle_of(parent), "add a key result in")
             self._authorize(actor, "add_key_result", parent)
             event = KeyResultDefined(
-                originator_id=uuid4(), originator_version=1, recorded_at=stamp.at,
-                actor=stamp.actor, objective_id=parent.id, title=title.strip(), metric=metric,
-                unit=unit.strip(), weight=float(weight),
+                originator_id=uuid4(),
+                originator_version=1,
+                recorded_at=stamp.at,
+                actor=stamp.actor,
+                objective_id=parent.id,
+                title=title.strip(),
+                metric=metric,
+                unit=unit.strip(),
+                weight=float(weight),
                 owner=owner.strip() if owner is not None else parent.owner,
             )
             return self._save_one(KeyResult, event)
@@ -401,11 +428,11 @@ class Okra:
             raise_if(check_number("baseline", baseline))
             state = self._changeable(key_result, actor, "measure_baseline")
             self._check_metric_with(state, baseline=baseline)
-            return self._save_one(KeyResult, state.measure_baseline(stamp, baseline=float(baseline)))
+            return self._save_one(
+                KeyResult, state.measure_baseline(stamp, baseline=float(baseline))
+            )
 
-    def rebaseline(
-        self, key_result: Ref, *, baseline: float, reason: str, actor: str
-    ) -> KeyResult:
+    def rebaseline(self, key_result: Ref, *, baseline: float, reason: str, actor: str) -> KeyResult:
         """Replace a measured baseline, saying why (a moving goalpost)."""
         with self._command(actor) as stamp:
             raise_if(check_number("baseline", baseline) + check_text("reason", reason))
@@ -440,7 +467,8 @@ class Okra:
             if target is not None:
                 if not isinstance(state.metric, Change):
                     raise ValidationError.single(
-                        "target", f"a {state.metric.kind} key result has no single target; "
+                        "target",
+                        f"a {state.metric.kind} key result has no single target; "
                         "pass metric= instead",
                     )
                 new_metric: Metric = self._check_metric_with(state, target=target)
@@ -492,7 +520,11 @@ class Okra:
         with self._command(actor) as stamp:
             state = self._find(KeyResult, key_result, "key_result")
             fields = self._check_in_fields(
-                state, stamp, value=value, confidence=confidence, narrative=narrative,
+                state,
+                stamp,
+                value=value,
+                confidence=confidence,
+                narrative=narrative,
                 effective_at=effective_at,
             )
             errors: list[FieldError] = fields.pop("errors")
@@ -524,7 +556,8 @@ class Okra:
             old = self._find_check_in(check_in)
             state = self._get(KeyResult, old.key_result_id)
             fields = self._check_in_fields(
-                state, stamp,
+                state,
+                stamp,
                 value=old.value if value is _UNCHANGED else value,
                 confidence=old.confidence if confidence is _UNCHANGED else confidence,
                 narrative=old.narrative if narrative is _UNCHANGED else narrative,
@@ -534,7 +567,10 @@ class Okra:
             errors += check_text("reason", reason)
             raise_if(errors)
             unchanged = (old.value, old.confidence, old.narrative, old.effective_at)
-            if tuple(fields[k] for k in ("value", "confidence", "narrative", "effective_at")) == unchanged:
+            if (
+                tuple(fields[k] for k in ("value", "confidence", "narrative", "effective_at"))
+                == unchanged
+            ):
                 raise ValidationError.single("value", "expected a change to the check-in")
             self._require_check_ins(state, "correct a check-in of")
             self._authorize(actor, "correct_check_in", state)
@@ -583,22 +619,30 @@ class Okra:
         """
         with self._command(actor) as stamp:
             errors = check_text("title", title) + check_text("hypothesis", hypothesis)
-            errors += check_text("owner", owner) + check_text("kill_criteria", kill_criteria, required=False)
+            errors += check_text("owner", owner) + check_text(
+                "kill_criteria", kill_criteria, required=False
+            )
             if odds is not None:
                 errors += check_probability("odds", odds)
             cost = _collect(errors, lambda: _investment(investment))
             if isinstance(key_results, str | bytes) or not key_results:
-                raise_if(errors + [FieldError("key_results", "expected at least one key result")])
-            linked = [self._find(KeyResult, ref, f"key_results[{i}]") for i, ref in enumerate(key_results)]
+                raise_if([*errors, FieldError("key_results", "expected at least one key result")])
+            linked = [
+                self._find(KeyResult, ref, f"key_results[{i}]") for i, ref in enumerate(key_results)
+            ]
             linked_ids = tuple(dict.fromkeys(k.id for k in linked))
             effects = tuple(expected_effects)
             for i, effect in enumerate(effects):
-                if not isinstance(effect, ExpectedEffect):
-                    errors.append(FieldError(f"expected_effects[{i}]", "expected an ExpectedEffect"))
+                if not isinstance(cast(object, effect), ExpectedEffect):
+                    errors.append(
+                        FieldError(f"expected_effects[{i}]", "expected an ExpectedEffect")
+                    )
                 elif effect.key_result_id not in linked_ids:
                     errors.append(
-                        FieldError(f"expected_effects[{i}].key_result_id",
-                                   "expected one of the action's key results")
+                        FieldError(
+                            f"expected_effects[{i}].key_result_id",
+                            "expected one of the action's key results",
+                        )
                     )
             raise_if(errors)
             for kr in linked:
@@ -606,10 +650,17 @@ class Okra:
             self._authorize(actor, "propose_action", None)
             assert cost is not None
             event = ActionProposed(
-                originator_id=uuid4(), originator_version=1, recorded_at=stamp.at,
-                actor=stamp.actor, title=title.strip(), key_result_ids=linked_ids,
-                hypothesis=hypothesis.strip(), investment=cost, expected_effects=effects,
-                odds=None if odds is None else float(odds), kill_criteria=kill_criteria.strip(),
+                originator_id=uuid4(),
+                originator_version=1,
+                recorded_at=stamp.at,
+                actor=stamp.actor,
+                title=title.strip(),
+                key_result_ids=linked_ids,
+                hypothesis=hypothesis.strip(),
+                investment=cost,
+                expected_effects=effects,
+                odds=None if odds is None else float(odds),
+                kill_criteria=kill_criteria.strip(),
                 owner=owner.strip(),
             )
             return self._save_one(Action, event)
@@ -644,7 +695,9 @@ class Okra:
             raise_if(errors)
             state = self._target(Action, action, actor, "resolve_action")
             event = state.resolve(
-                stamp, outcome=result, learning=learning.strip(),
+                stamp,
+                outcome=result,
+                learning=learning.strip(),
                 evidence=tuple(e.strip() for e in evidence),
             )
             return self._save_one(Action, event)
@@ -753,7 +806,8 @@ class Okra:
             self._refresh()
             cycle_id = self._find(Cycle, cycle, "cycle").id if cycle is not None else None
             return [
-                o for o in self._all(Objective)
+                o
+                for o in self._all(Objective)
                 if (cycle_id is None or o.cycle_id == cycle_id)
                 and (owner is None or o.owner == owner)
                 and (wanted is None or o.status is wanted)
@@ -801,7 +855,7 @@ class Okra:
             self._refresh()
             entity_id = self._resolve_any(ref)
         try:
-            yield from self._store.events.get(entity_id)
+            yield from cast(Iterator[Event], self._store.events.get(entity_id))
         except PersistenceError as exc:
             raise StorageError(f"cannot read {self.url}: {exc}") from exc
 
@@ -817,7 +871,7 @@ class Okra:
                 raise StorageError(f"cannot read {self.url}: {exc}") from exc
             for notification in batch:
                 position = notification.id
-                yield self._store.mapper.to_domain_event(notification)
+                yield cast(Event, self._store.mapper.to_domain_event(notification))
             if len(batch) < _BATCH:
                 return
 
@@ -833,7 +887,7 @@ class Okra:
                 if notification.id in self._ahead:
                     self._ahead.discard(notification.id)
                 else:
-                    self._apply(self._store.mapper.to_domain_event(notification))
+                    self._apply(cast(Event, self._store.mapper.to_domain_event(notification)))
                 self._position = notification.id
             if len(batch) < _BATCH:
                 return
@@ -917,17 +971,25 @@ class Okra:
         errors = check_value(state.metric, value)
         errors += check_text("narrative", narrative, required=False)
         stated = _collect(errors, lambda: self._confidence(confidence))
-        when = stamp.at if effective_at is None else _collect(
-            errors, lambda: as_utc("effective_at", effective_at)
+        when = (
+            stamp.at
+            if effective_at is None
+            else _collect(errors, lambda: as_utc("effective_at", effective_at))
         )
         if when is not None and when > stamp.at:
             errors.append(
-                FieldError("effective_at", f"expected a time no later than now ({stamp.at:%Y-%m-%d %H:%M} UTC)")
+                FieldError(
+                    "effective_at",
+                    f"expected a time no later than now ({stamp.at:%Y-%m-%d %H:%M} UTC)",
+                )
             )
         return {
             "errors": errors,
-            "value": value if isinstance(value, float) else float(value)  # type: ignore[arg-type]
-            if not check_value(state.metric, value) else None,
+            "value": value
+            if isinstance(value, float)
+            else float(value)  # type: ignore[arg-type]
+            if not check_value(state.metric, value)
+            else None,
             "confidence": stated,
             "narrative": narrative.strip() if isinstance(narrative, str) else "",
             "effective_at": when,
@@ -939,7 +1001,8 @@ class Okra:
         if isinstance(given, int | float | str) and not isinstance(given, bool):
             return Confidence.on(self.playbook.settings.confidence_scale, given)
         raise ValidationError.single(
-            "confidence", f"expected a Confidence or a value on the playbook's scale, got {type(given).__name__}"
+            "confidence",
+            f"expected a Confidence or a value on the playbook's scale, got {type(given).__name__}",
         )
 
     def _require_cycle_open(self, cycle: Cycle, doing: str) -> None:
@@ -1021,7 +1084,9 @@ class Okra:
                     return state
             raise NotFoundError(kind, str(ref))
         if not isinstance(ref, str) or not ref.strip():
-            raise ValidationError.single(path, f"expected a {kind}, its id or its title, got {ref!r}")
+            raise ValidationError.single(
+                path, f"expected a {kind}, its id or its title, got {ref!r}"
+            )
         return _match(kind, ref, candidates, lambda s: (s.id, s.label))
 
     def _resolve_any(self, ref: Ref) -> UUID:
@@ -1035,7 +1100,8 @@ class Okra:
         if isinstance(ref, Task):
             ref = ref.id
         tasks = [
-            task for action_id in set(self._task_action.values())
+            task
+            for action_id in set(self._task_action.values())
             for task in self._get(Action, action_id).tasks
         ]
         if isinstance(ref, UUID):
@@ -1044,7 +1110,9 @@ class Okra:
                     return task
             raise NotFoundError("task", str(ref))
         if not isinstance(ref, str) or not ref.strip():
-            raise ValidationError.single("task", f"expected a task, its id or its title, got {ref!r}")
+            raise ValidationError.single(
+                "task", f"expected a task, its id or its title, got {ref!r}"
+            )
         open_first = sorted(tasks, key=lambda t: t.done)
         found = _match("task", ref, open_first, lambda t: (t.id, t.title))
         assert isinstance(found, Task)
@@ -1061,9 +1129,10 @@ class Okra:
         if not isinstance(ref, str) or not ref.strip():
             raise ValidationError.single("check_in", f"expected a check-in or its id, got {ref!r}")
         ids = [(i, self._get(KeyResult, k)) for i, k in self._check_in_key_result.items()]
-        match = _match("check-in", ref, ids, lambda pair: (pair[0], pair[1].title), titles=False)
-        assert isinstance(match, tuple)
-        return match[1].find_check_in(match[0])
+        check_in_id, key_result = _match(
+            "check-in", ref, ids, lambda pair: (pair[0], pair[1].title), titles=False
+        )
+        return key_result.find_check_in(check_in_id)
 
     def _check_in_state(self, check_in_id: UUID) -> CheckIn:
         return self._find_check_in(check_in_id)
@@ -1073,18 +1142,23 @@ class Okra:
 
 
 def _kind_name(cls: type[Entity]) -> str:
-    return {Cycle: "cycle", Objective: "objective", KeyResult: "key result", Action: "action",
-            Playbook: "playbook"}.get(cls, cls.__name__.lower())
+    return {
+        Cycle: "cycle",
+        Objective: "objective",
+        KeyResult: "key result",
+        Action: "action",
+        Playbook: "playbook",
+    }.get(cls, cls.__name__.lower())
 
 
 def _match(
     kind: str,
     ref: str,
-    candidates: Iterable[Any],
-    key: Callable[[Any], tuple[UUID, str]],
+    candidates: Iterable[C],
+    key: Callable[[C], tuple[UUID, str]],
     *,
     titles: bool = True,
-) -> Any:
+) -> C:
     """Find the one candidate whose id, id prefix or (if ``titles``) title is ``ref``."""
     text = ref.strip()
     items = [(c, *key(c)) for c in candidates]
@@ -1153,7 +1227,9 @@ def _investment(value: object) -> Investment:
 
 def _fields_of(metric: Change) -> dict[str, Any]:
     return {
-        "baseline": metric.baseline, "target": metric.target, "commit": metric.commit,
+        "baseline": metric.baseline,
+        "target": metric.target,
+        "commit": metric.commit,
         "stretch": metric.stretch,
     }
 

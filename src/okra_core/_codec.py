@@ -168,14 +168,14 @@ def make_converter() -> cattrs.Converter:
             for index, item in enumerate(value):
                 try:
                     items.append(structure_item(item, item_type))
-                except Exception as exc:  # noqa: BLE001 - collected and re-raised below
+                except Exception as exc:
                     note = IterableValidationNote(f"Structuring index {index}", index, item_type)
                     exc.__notes__ = [*getattr(exc, "__notes__", []), note]
                     errors.append(exc)
             if errors:
                 raise cattrs.IterableValidationError(
                     f"while structuring {cls!r}",
-                    errors,  # type: ignore[arg-type]
+                    errors,
                     cls,
                 )
             return tuple(items)
@@ -292,7 +292,9 @@ class EventCodec:
         version = fields.pop(_SCHEMA_KEY, 1)
         try:
             if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-                raise ValidationError.single(_SCHEMA_KEY, f"expected a schema version >= 1, got {version!r}")
+                raise ValidationError.single(
+                    _SCHEMA_KEY, f"expected a schema version >= 1, got {version!r}"
+                )
             if version > cls.schema_version:
                 raise ValidationError.single(
                     _SCHEMA_KEY,
@@ -363,5 +365,3 @@ class OkraMapper(Mapper[UUID]):
         return self.codec.decode(
             stored_event.topic, originator_id, stored_event.originator_version, data
         )
-
-

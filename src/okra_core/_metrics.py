@@ -6,6 +6,7 @@ Notation: ``s`` baseline, ``t`` target, ``c`` the latest value, ``p`` attainment
 
 from __future__ import annotations
 
+import itertools
 from typing import ClassVar, Literal
 
 import attrs
@@ -94,8 +95,8 @@ class Change:
         # Levels must line up along the direction of travel: s < commit < t < stretch
         # (or all reversed). With no baseline yet, the direction comes from the levels.
         points = [v for v in (s, self.commit, t, self.stretch) if v is not None]
-        increasing = all(a < b for a, b in zip(points, points[1:], strict=False))
-        decreasing = all(a > b for a, b in zip(points, points[1:], strict=False))
+        increasing = all(a < b for a, b in itertools.pairwise(points))
+        decreasing = all(a > b for a, b in itertools.pairwise(points))
         if not (increasing or decreasing):
             raise ValidationError(
                 [
@@ -137,6 +138,16 @@ class Change:
         (x0, y0), (x1, y1) = points[segment], points[segment + 1]
         return y0 + (value - x0) * (y1 - y0) / (x1 - x0)
 
+    def describe(self, unit: str = "") -> str:
+        """The metric in words, e.g. ``24 h -> 4 h`` or ``? -> 70 % (commit 60 %)``."""
+        levels = [
+            f"{name} {_num(v, unit)}"
+            for name, v in (("commit", self.commit), ("stretch", self.stretch))
+            if v is not None
+        ]
+        text = f"{_num(self.baseline, unit)} -> {_num(self.target, unit)}"
+        return f"{text} ({', '.join(levels)})" if levels else text
+
 
 @attrs.frozen(kw_only=True)
 class StayAbove:
@@ -161,6 +172,10 @@ class StayAbove:
         """1.0 if ``value`` meets the guardrail, else 0.0."""
         return 1.0 if self.is_met(value) else 0.0
 
+    def describe(self, unit: str = "") -> str:
+        """The metric in words, e.g. ``stay >= 3 %``."""
+        return f"stay {'>=' if self.inclusive else '>'} {_num(self.threshold, unit)}"
+
 
 @attrs.frozen(kw_only=True)
 class StayBelow:
@@ -181,6 +196,10 @@ class StayBelow:
         """1.0 if ``value`` meets the guardrail, else 0.0."""
         return 1.0 if self.is_met(value) else 0.0
 
+    def describe(self, unit: str = "") -> str:
+        """The metric in words, e.g. ``stay <= 3 %``."""
+        return f"stay {'<=' if self.inclusive else '<'} {_num(self.threshold, unit)}"
+
 
 @attrs.frozen(kw_only=True)
 class Range:
@@ -200,6 +219,10 @@ class Range:
         """1.0 if ``low <= value <= high``, else 0.0."""
         return 1.0 if self.low <= value <= self.high else 0.0
 
+    def describe(self, unit: str = "") -> str:
+        """The metric in words, e.g. ``within 4.2 .. 5 /5``."""
+        return f"within {self.low:g} .. {_num(self.high, unit)}"
+
 
 @attrs.frozen(kw_only=True)
 class Milestone:
@@ -210,6 +233,15 @@ class Milestone:
     def attainment(self, value: float) -> float:
         """The check-in value itself, 0.0 or 1.0."""
         return float(value)
+
+    def describe(self, unit: str = "") -> str:
+        """The metric in words: ``done or not``."""
+        return "done or not"
+
+
+def _num(value: float | None, unit: str) -> str:
+    text = "?" if value is None else f"{value:g}"
+    return f"{text} {unit}" if unit else text
 
 
 def _check_flag(value: object) -> list[FieldError]:
@@ -229,5 +261,7 @@ def check_value(metric: Metric, value: object, path: str = "value") -> list[Fiel
     """Check that ``value`` is a valid observation for ``metric``."""
     errors = check_number(path, value)
     if not errors and isinstance(metric, Milestone) and value not in (0, 1):
-        errors.append(FieldError(path, f"expected 0 (not done) or 1 (done) for a milestone, got {value}"))
+        errors.append(
+            FieldError(path, f"expected 0 (not done) or 1 (done) for a milestone, got {value}")
+        )
     return errors

@@ -139,7 +139,8 @@ class Entity:
         )
 
     def _refuse(self, doing: str, state: object, hint: str = "") -> InvalidTransitionError:
-        message = f"cannot {doing} {self.entity_kind.value.replace('_', ' ')} {self.label!r}: it is {state}"
+        kind = self.entity_kind.value.replace("_", " ")
+        message = f"cannot {doing} {kind} {self.label!r}: it is {state}"
         return InvalidTransitionError(f"{message}; {hint}" if hint else message)
 
 
@@ -154,10 +155,6 @@ def _origin(event: Event) -> dict[str, Any]:
     }
 
 
-def _kind(kind: EntityKind) -> Any:
-    return attrs.field(init=False, default=kind)
-
-
 # --- cycle ----------------------------------------------------------------------
 
 
@@ -165,7 +162,7 @@ def _kind(kind: EntityKind) -> Any:
 class Cycle(Entity):
     """A time box, such as a quarter; may sit inside a parent cycle (a year)."""
 
-    entity_kind: EntityKind = _kind(EntityKind.CYCLE)
+    entity_kind: EntityKind = attrs.field(init=False, default=EntityKind.CYCLE)
     name: str
     starts_at: datetime
     ends_at: datetime
@@ -176,7 +173,11 @@ class Cycle(Entity):
     def plan(cls, stamp: Stamp, id: UUID, **fields: Any) -> CyclePlanned:
         """The event that plans a new cycle."""
         return CyclePlanned(
-            originator_id=id, originator_version=1, recorded_at=stamp.at, actor=stamp.actor, **fields
+            originator_id=id,
+            originator_version=1,
+            recorded_at=stamp.at,
+            actor=stamp.actor,
+            **fields,
         )
 
     def start(self, stamp: Stamp) -> CycleStarted:
@@ -223,7 +224,7 @@ class Alignment:
 class Objective(Entity):
     """A qualitative, ambitious outcome for a cycle, with an owner."""
 
-    entity_kind: EntityKind = _kind(EntityKind.OBJECTIVE)
+    entity_kind: EntityKind = attrs.field(init=False, default=EntityKind.OBJECTIVE)
     title: str
     description: str
     owner: str
@@ -276,7 +277,12 @@ class Objective(Entity):
         return self._next(ObjectiveAbandoned, stamp, reason=reason)
 
     def align(
-        self, stamp: Stamp, *, parent_id: UUID, parent_kind: EntityKind, link: AlignmentLink,
+        self,
+        stamp: Stamp,
+        *,
+        parent_id: UUID,
+        parent_kind: EntityKind,
+        link: AlignmentLink,
         weight: float,
     ) -> ObjectiveAligned:
         """Link to a parent objective or key result (one link per parent)."""
@@ -286,7 +292,11 @@ class Objective(Entity):
                 "align", "already linked to that parent", "unalign it first to change the link"
             )
         return self._next(
-            ObjectiveAligned, stamp, parent_id=parent_id, parent_kind=parent_kind, link=link,
+            ObjectiveAligned,
+            stamp,
+            parent_id=parent_id,
+            parent_kind=parent_kind,
+            link=link,
             weight=weight,
         )
 
@@ -312,7 +322,9 @@ class Objective(Entity):
                 return self._touched(event, status=ObjectiveStatus.ABANDONED, abandon_reason=reason)
             case ObjectiveAligned():
                 link = Alignment(
-                    parent_id=event.parent_id, parent_kind=event.parent_kind, link=event.link,
+                    parent_id=event.parent_id,
+                    parent_kind=event.parent_kind,
+                    link=event.link,
                     weight=event.weight,
                 )
                 return self._touched(event, alignments=(*self.alignments, link))
@@ -365,7 +377,7 @@ class KeyResult(Entity):
         check_ins: the check-ins in effect, ordered by effective time.
     """
 
-    entity_kind: EntityKind = _kind(EntityKind.KEY_RESULT)
+    entity_kind: EntityKind = attrs.field(init=False, default=EntityKind.KEY_RESULT)
     objective_id: UUID
     title: str
     metric: Metric
@@ -418,7 +430,8 @@ class KeyResult(Entity):
         metric = self._change_metric("measure the baseline of")
         if metric.baseline is not None:
             raise self._refuse(
-                "measure the baseline of", f"already measured ({metric.baseline:g})",
+                "measure the baseline of",
+                f"already measured ({metric.baseline:g})",
                 "use rebaseline, with a reason",
             )
         return self._next(BaselineMeasured, stamp, baseline=baseline)
@@ -442,13 +455,16 @@ class KeyResult(Entity):
             )
         if isinstance(metric, Milestone):
             raise self._refuse("retarget", "a milestone", "a milestone has no target to move")
-        if isinstance(metric, Change) and isinstance(self.metric, Change):
-            if metric.baseline != self.metric.baseline:
-                raise ValidationError.single(
-                    "metric.baseline",
-                    f"expected the current baseline {self.metric.baseline}; "
-                    "use rebaseline to change it",
-                )
+        if (
+            isinstance(metric, Change)
+            and isinstance(self.metric, Change)
+            and metric.baseline != self.metric.baseline
+        ):
+            raise ValidationError.single(
+                "metric.baseline",
+                f"expected the current baseline {self.metric.baseline}; "
+                "use rebaseline to change it",
+            )
         if metric == self.metric:
             raise ValidationError.single("metric", "expected a change from the current metric")
         return self._next(KeyResultRetargeted, stamp, metric=metric, reason=reason)
@@ -475,7 +491,9 @@ class KeyResult(Entity):
 
     def _change_metric(self, doing: str) -> Change:
         if not isinstance(self.metric, Change):
-            raise self._refuse(doing, f"a {self.metric.kind} key result", "only change metrics have a baseline")
+            raise self._refuse(
+                doing, f"a {self.metric.kind} key result", "only change metrics have a baseline"
+            )
         return self.metric
 
     def apply(self, event: Event) -> Self:
@@ -483,17 +501,26 @@ class KeyResult(Entity):
         match event:
             case CheckInRecorded():
                 check_in = CheckIn(
-                    id=event.check_in_id, key_result_id=self.id, value=event.value,
-                    confidence=event.confidence, narrative=event.narrative,
-                    effective_at=event.effective_at, recorded_at=event.recorded_at,
-                    actor=event.actor, source=event.source,
+                    id=event.check_in_id,
+                    key_result_id=self.id,
+                    value=event.value,
+                    confidence=event.confidence,
+                    narrative=event.narrative,
+                    effective_at=event.effective_at,
+                    recorded_at=event.recorded_at,
+                    actor=event.actor,
+                    source=event.source,
                 )
                 return self._touched(event, check_ins=_insort(self.check_ins, check_in))
             case CheckInCorrected():
                 old = self.find_check_in(event.check_in_id)
                 new = attrs.evolve(
-                    old, value=event.value, confidence=event.confidence,
-                    narrative=event.narrative, effective_at=event.effective_at, corrected=True,
+                    old,
+                    value=event.value,
+                    confidence=event.confidence,
+                    narrative=event.narrative,
+                    effective_at=event.effective_at,
+                    corrected=True,
                 )
                 rest = tuple(c for c in self.check_ins if c.id != old.id)
                 return self._touched(event, check_ins=_insort(rest, new))
@@ -502,9 +529,16 @@ class KeyResult(Entity):
                 return self._touched(
                     event, check_ins=rest, retracted_ids=self.retracted_ids | {check_in_id}
                 )
-            case BaselineMeasured(baseline=baseline) | KeyResultRebaselined(baseline=baseline):
-                metric = self._change_metric("rebaseline")
-                return self._touched(event, metric=attrs.evolve(metric, baseline=baseline))
+            case BaselineMeasured(baseline=baseline):
+                # Measuring completes the definition; it moves no goalpost.
+                metric = attrs.evolve(self._change_metric("measure"), baseline=baseline)
+                original = self.original_metric
+                if isinstance(original, Change) and original.baseline is None:
+                    original = attrs.evolve(original, baseline=baseline)
+                return self._touched(event, metric=metric, original_metric=original)
+            case KeyResultRebaselined(baseline=baseline):
+                metric = attrs.evolve(self._change_metric("rebaseline"), baseline=baseline)
+                return self._touched(event, metric=metric)
             case KeyResultRetargeted(metric=metric):
                 return self._touched(event, metric=metric)
             case KeyResultReweighted(weight=weight):
@@ -548,7 +582,7 @@ class Task:
 class Action(Entity):
     """An idea the team will try in service of key results: a bet, not a plan."""
 
-    entity_kind: EntityKind = _kind(EntityKind.ACTION)
+    entity_kind: EntityKind = attrs.field(init=False, default=EntityKind.ACTION)
     title: str
     key_result_ids: tuple[UUID, ...]
     hypothesis: str
@@ -627,21 +661,34 @@ class Action(Entity):
                 return self._touched(event, status=ActionStatus.PLACED, placed_at=event.recorded_at)
             case ActionResolved():
                 return self._touched(
-                    event, status=ActionStatus(event.outcome.value), learning=event.learning,
-                    evidence=event.evidence, resolved_at=event.recorded_at,
+                    event,
+                    status=ActionStatus(event.outcome.value),
+                    learning=event.learning,
+                    evidence=event.evidence,
+                    resolved_at=event.recorded_at,
                 )
             case TaskAdded():
                 task = Task(
-                    id=event.task_id, action_id=self.id, title=event.title,
-                    added_at=event.recorded_at, added_by=event.actor,
+                    id=event.task_id,
+                    action_id=self.id,
+                    title=event.title,
+                    added_at=event.recorded_at,
+                    added_by=event.actor,
                 )
                 return self._touched(event, tasks=(*self.tasks, task))
             case TaskCompleted():
-                done = {"done": True, "completed_at": event.recorded_at, "completed_by": event.actor}
-                return self._with_task(event, event.task_id, lambda t: attrs.evolve(t, **done))
+                at, by = event.recorded_at, event.actor
+                return self._with_task(
+                    event,
+                    event.task_id,
+                    lambda t: attrs.evolve(t, done=True, completed_at=at, completed_by=by),
+                )
             case TaskReopened():
-                undone = {"done": False, "completed_at": None, "completed_by": None}
-                return self._with_task(event, event.task_id, lambda t: attrs.evolve(t, **undone))
+                return self._with_task(
+                    event,
+                    event.task_id,
+                    lambda t: attrs.evolve(t, done=False, completed_at=None, completed_by=None),
+                )
         raise _unexpected(self, event)
 
 
@@ -652,7 +699,7 @@ class Action(Entity):
 class Playbook(Entity):
     """The organisation's OKR rules; version 0 means the defaults, never revised."""
 
-    entity_kind: EntityKind = _kind(EntityKind.PLAYBOOK)
+    entity_kind: EntityKind = attrs.field(init=False, default=EntityKind.PLAYBOOK)
     settings: PlaybookSettings = attrs.Factory(PlaybookSettings)
 
     @property
@@ -664,7 +711,11 @@ class Playbook(Entity):
     def default(cls, at: datetime) -> Playbook:
         """The playbook before anyone revised it."""
         return cls(
-            id=PLAYBOOK_ID, version=0, created_at=at, created_by="okra", updated_at=at,
+            id=PLAYBOOK_ID,
+            version=0,
+            created_at=at,
+            created_by="okra",
+            updated_at=at,
             updated_by="okra",
         )
 
@@ -697,27 +748,44 @@ def _create(event: Event) -> AnyEntity:
     match event:
         case CyclePlanned():
             return Cycle(
-                name=event.name, starts_at=event.starts_at, ends_at=event.ends_at,
-                parent_id=event.parent_id, **_origin(event),
+                name=event.name,
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                parent_id=event.parent_id,
+                **_origin(event),
             )
         case ObjectiveDrafted():
             return Objective(
-                title=event.title, description=event.description, owner=event.owner,
-                cycle_id=event.cycle_id, kind=event.kind, rollup=event.rollup,
+                title=event.title,
+                description=event.description,
+                owner=event.owner,
+                cycle_id=event.cycle_id,
+                kind=event.kind,
+                rollup=event.rollup,
                 **_origin(event),
             )
         case KeyResultDefined():
             return KeyResult(
-                objective_id=event.objective_id, title=event.title, metric=event.metric,
-                original_metric=event.metric, unit=event.unit, weight=event.weight,
-                owner=event.owner, **_origin(event),
+                objective_id=event.objective_id,
+                title=event.title,
+                metric=event.metric,
+                original_metric=event.metric,
+                unit=event.unit,
+                weight=event.weight,
+                owner=event.owner,
+                **_origin(event),
             )
         case ActionProposed():
             return Action(
-                title=event.title, key_result_ids=event.key_result_ids,
-                hypothesis=event.hypothesis, investment=event.investment,
-                expected_effects=event.expected_effects, odds=event.odds,
-                kill_criteria=event.kill_criteria, owner=event.owner, **_origin(event),
+                title=event.title,
+                key_result_ids=event.key_result_ids,
+                hypothesis=event.hypothesis,
+                investment=event.investment,
+                expected_effects=event.expected_effects,
+                odds=event.odds,
+                kill_criteria=event.kill_criteria,
+                owner=event.owner,
+                **_origin(event),
             )
         case PlaybookRevised():
             return Playbook.default(event.recorded_at).apply(event)
@@ -728,7 +796,9 @@ def project(state: AnyEntity | None, event: Event) -> AnyEntity:
     """Fold one event into an entity's state (``None`` before its first event)."""
     if state is None:
         if event.originator_version != 1:
-            raise AssertionError(f"{event.wire_name} v{event.originator_version} has no predecessor")
+            raise AssertionError(
+                f"{event.wire_name} v{event.originator_version} has no predecessor"
+            )
         return _create(event)
     if event.originator_version != state.version + 1:
         raise AssertionError(

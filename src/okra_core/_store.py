@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -44,7 +43,7 @@ def default_data_dir() -> Path:
 
 
 def store_env(url: str) -> dict[str, str]:
-    """eventsourcing settings for an okra store URL.
+    """Eventsourcing settings for an okra store URL.
 
     ``memory://`` keeps events in this process only; ``sqlite:///relative/path``
     and ``sqlite:////absolute/path`` use an SQLite file (created with its folder).
@@ -55,11 +54,14 @@ def store_env(url: str) -> dict[str, str]:
     if parts.scheme == "sqlite":
         if parts.netloc:
             raise ValidationError.single(
-                "url", f"expected sqlite:///path (three slashes) or sqlite:////abs/path, got {url!r}"
+                "url",
+                f"expected sqlite:///path (three slashes) or sqlite:////abs/path, got {url!r}",
             )
         path = parts.path[1:] if parts.path.startswith("/") else parts.path
         if not path:
-            raise ValidationError.single("url", f"expected a file path after sqlite:///, got {url!r}")
+            raise ValidationError.single(
+                "url", f"expected a file path after sqlite:///, got {url!r}"
+            )
         if path != ":memory:":
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             path = str(Path(path).expanduser())
@@ -92,12 +94,10 @@ class EventStoreApp(Application[UUID]):
         return Environment(name, dict(env or {}))
 
     def construct_mapper(self) -> Mapper[UUID]:
-        """okra's cattrs mapper, with eventsourcing's cipher and compressor if set."""
+        """Okra's cattrs mapper, with eventsourcing's cipher and compressor if set."""
         return OkraMapper(
             JSONBytes(),
             compressor=self.factory.compressor(),
             cipher=self.factory.cipher(),
             codec=self._codec,
         )
-
-

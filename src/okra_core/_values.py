@@ -156,24 +156,29 @@ class ConfidenceScale(enum.StrEnum):
             if isinstance(given, str) and given.strip().lower() in labels:
                 return labels[given.strip().lower()]
             raise ValidationError.single(
-                path, f"expected one of {', '.join(labels)} on the {self.value} scale, got {given!r}"
+                path,
+                f"expected one of {', '.join(labels)} on the {self.value} scale, got {given!r}",
             )
         top = self.maximum
         assert top is not None
         errors = check_number(path, given)
         if not errors and not 0 <= given <= top:  # type: ignore[operator]
             errors = [
-                FieldError(path, f"expected a number from 0 to {top:g} on the {self.value} scale, "
-                           f"got {given}")
+                FieldError(
+                    path,
+                    f"expected a number from 0 to {top:g} on the {self.value} scale, got {given}",
+                )
             ]
         raise_if(errors)
-        return float(given) / top  # type: ignore[arg-type]
+        return float(given) / top
 
 
 _LEVELS = {"low": 0.2, "medium": 0.5, "high": 0.8}
 _LABELS: dict[ConfidenceScale, dict[str, float]] = {
     ConfidenceScale.LOW_MEDIUM_HIGH: _LEVELS,
-    ConfidenceScale.RED_AMBER_GREEN: dict(zip(("red", "amber", "green"), _LEVELS.values(), strict=True)),
+    ConfidenceScale.RED_AMBER_GREEN: dict(
+        zip(("red", "amber", "green"), _LEVELS.values(), strict=True)
+    ),
 }
 _MAXIMA: dict[ConfidenceScale, float] = {
     ConfidenceScale.ZERO_TO_TEN: 10.0,
