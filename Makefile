@@ -25,8 +25,8 @@ demo: $(VENV)/.installed
 	$(BIN)/okra demo
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests docs
-	$(BIN)/ruff format --check src tests docs
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -55,7 +55,9 @@ def test_public_names_are_exported_once_and_documented() -> None:
 
 def test_public_methods_of_okra_are_documented() -> None:
     for name, member in inspect.getmembers(okra_core.Okra):
-        if not name.startswith("_") and (inspect.isfunction(member) or isinstance(member, property)):
+        if not name.startswith("_") and (
+            inspect.isfunction(member) or isinstance(member, property)
+        ):
             assert inspect.getdoc(member), f"Okra.{name} has no docstring"
 
 

@@ -21,8 +21,9 @@ from okra_core import (
 def _setup(url: str) -> list[KeyResult]:
     now = datetime.now(UTC)
     with Okra(url) as okra:
-        cycle = okra.plan_cycle("Q", start=now - timedelta(days=1), end=now + timedelta(days=90),
-                                actor="ana")
+        cycle = okra.plan_cycle(
+            "Q", start=now - timedelta(days=1), end=now + timedelta(days=90), actor="ana"
+        )
         okra.start_cycle(cycle, actor="ana")
         objective = okra.draft_objective("O", cycle=cycle, owner="ana", actor="ana")
         krs = [

@@ -33,7 +33,8 @@ def test_demo_builds_a_quarter_and_runs_twice(tmp_path: Path) -> None:
         assert len(response.check_ins) == 13
         assert len({c.confidence for c in response.check_ins}) > 1
         attainment = response.attainment().value
-        assert attainment is not None and 0 < attainment <= 1.2
+        assert attainment is not None
+        assert 0 < attainment <= 1.2
         outcomes = {a.status for a in okra.actions()}
         assert {ActionStatus.VALIDATED, ActionStatus.INVALIDATED} <= outcomes
         assert any(t.done for a in okra.actions() for t in a.tasks)

@@ -83,9 +83,7 @@ def test_levels_work_for_a_decrease_too() -> None:
     assert metric.attainment(2) == pytest.approx(STRETCH_ATTAINMENT)
 
 
-@given(
-    st.lists(st.floats(min_value=-1e4, max_value=1e4), min_size=2, max_size=2, unique=True)
-)
+@given(st.lists(st.floats(min_value=-1e4, max_value=1e4), min_size=2, max_size=2, unique=True))
 def test_levels_make_attainment_monotonic(values: list[float]) -> None:
     metric = Change(baseline=10, target=30, commit=20, stretch=40)
     low, high = sorted(values)

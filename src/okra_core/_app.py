@@ -779,7 +779,7 @@ class Okra:
             self._refresh()
             return self._find_task(ref)
 
-    def check_in_by_ref(self, ref: Ref) -> CheckIn:
+    def get_check_in(self, ref: Ref) -> CheckIn:
         """One check-in in effect, by object, id or id prefix."""
         with self._lock:
             self._refresh()

@@ -8,8 +8,9 @@ that entity's stream (``originator_version``), who caused it (``actor``) and whe
 it was recorded (``recorded_at``).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here, on purpose: field annotations are
+# evaluated now, so plugin authors can subclass Event from any module even though
+# Event's public home is ``okra_core``.
 import enum
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -164,7 +165,7 @@ class EventRegistry:
     def __len__(self) -> int:
         return len(self._types)
 
-    def copy(self) -> EventRegistry:
+    def copy(self) -> "EventRegistry":
         """A registry with the same types and upcasters, to extend."""
         other = EventRegistry()
         other._types = dict(self._types)
