@@ -519,7 +519,7 @@ class Okra:
         """
         with self._command(actor) as stamp:
             state = self._find(KeyResult, key_result, "key_result")
-            fields = self._check_in_fields(
+            errors, fields = self._check_in_fields(
                 state,
                 stamp,
                 value=value,
@@ -527,7 +527,6 @@ class Okra:
                 narrative=narrative,
                 effective_at=effective_at,
             )
-            errors: list[FieldError] = fields.pop("errors")
             origin = _enum(errors, "source", CheckInSource, source)
             raise_if(errors)
             self._require_check_ins(state, "check in on")
@@ -555,7 +554,7 @@ class Okra:
         with self._command(actor) as stamp:
             old = self._find_check_in(check_in)
             state = self._get(KeyResult, old.key_result_id)
-            fields = self._check_in_fields(
+            errors, fields = self._check_in_fields(
                 state,
                 stamp,
                 value=old.value if value is _UNCHANGED else value,
@@ -563,7 +562,6 @@ class Okra:
                 narrative=old.narrative if narrative is _UNCHANGED else narrative,
                 effective_at=old.effective_at if effective_at is _UNCHANGED else effective_at,
             )
-            errors: list[FieldError] = fields.pop("errors")
             errors += check_text("reason", reason)
             raise_if(errors)
             unchanged = (old.value, old.confidence, old.narrative, old.effective_at)
@@ -967,9 +965,10 @@ class Okra:
         confidence: object,
         narrative: object,
         effective_at: object,
-    ) -> dict[str, Any]:
-        errors = check_value(state.metric, value)
-        errors += check_text("narrative", narrative, required=False)
+    ) -> tuple[list[FieldError], dict[str, Any]]:
+        """Validate the fields of a check-in; return the errors and the clean fields."""
+        value_errors = check_value(state.metric, value)
+        errors = value_errors + check_text("narrative", narrative, required=False)
         stated = _collect(errors, lambda: self._confidence(confidence))
         when = (
             stamp.at
@@ -983,13 +982,8 @@ class Okra:
                     f"expected a time no later than now ({stamp.at:%Y-%m-%d %H:%M} UTC)",
                 )
             )
-        return {
-            "errors": errors,
-            "value": value
-            if isinstance(value, float)
-            else float(value)  # type: ignore[arg-type]
-            if not check_value(state.metric, value)
-            else None,
+        return errors, {
+            "value": None if value_errors else float(cast(float, value)),
             "confidence": stated,
             "narrative": narrative.strip() if isinstance(narrative, str) else "",
             "effective_at": when,
