@@ -546,3 +546,41 @@ def test_authorizer_refuses_and_nothing_is_written(store_url: str, clock: Manual
             okra, PermissionDeniedError, lambda: okra.check_in(kr, value=1, actor="mallory")
         )
         assert "'mallory' may not check_in" in str(error)
+
+
+def test_goalposts_do_not_move_after_the_cycle_closed(okra: Okra, quarter: Quarter) -> None:
+    okra.close_cycle(quarter.cycle, actor="ana")
+    error = refused(
+        okra,
+        InvalidTransitionError,
+        lambda: okra.retarget(quarter.key_result, target=8, reason="late", actor="ana"),
+    )
+    assert "its cycle '2026-Q1' is closed" in str(error)
+    refused(
+        okra,
+        InvalidTransitionError,
+        lambda: okra.reweight(quarter.key_result, weight=2, actor="ana"),
+    )
+
+
+def test_a_task_title_finds_the_one_still_open(okra: Okra, quarter: Quarter) -> None:
+    action = okra.propose_action(
+        "Weekly",
+        key_results=[quarter.key_result],
+        hypothesis="h",
+        owner="bo",
+        investment=1,
+        actor="bo",
+    )
+    first = okra.add_task(action, "Send the digest", actor="bo")
+    okra.complete_task(first, actor="bo")
+    second = okra.add_task(action, "Send the digest", actor="bo")
+    assert okra.complete_task("send the digest", actor="bo").id == second.id
+    with pytest.raises(AmbiguousReferenceError):
+        okra.task("Send the digest")
+
+
+def test_history_of_one_entity_and_of_the_untouched_playbook(okra: Okra, quarter: Quarter) -> None:
+    assert list(okra.history(okra.playbook)) == []
+    names = [e.wire_name for e in okra.history(quarter.objective.short_id)]
+    assert names == ["okra.objective.drafted", "okra.objective.activated"]

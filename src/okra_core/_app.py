@@ -122,6 +122,7 @@ class Okra:
             ``{"COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"}``.
 
     Example:
+        >>> from datetime import date
         >>> from okra_core import Okra, Change
         >>> with Okra("memory://") as okra:
         ...     q1 = okra.plan_cycle("2026-Q1", start=date(2026, 1, 1),
@@ -941,7 +942,9 @@ class Okra:
 
     def _changeable(self, ref: Ref, actor: str, command: str) -> KeyResult:
         state = self._target(KeyResult, ref, actor, command)
-        self._objective_of(state).require_open(command.replace("_", " "))
+        objective = self._objective_of(state)
+        objective.require_open(command.replace("_", " "))
+        self._require_cycle_open(self._cycle_of(objective), command.replace("_", " "), state)
         return state
 
     def _check_metric_with(self, state: KeyResult, **changes: float) -> Change:
@@ -999,9 +1002,12 @@ class Okra:
             f"expected a Confidence or a value on the playbook's scale, got {type(given).__name__}",
         )
 
-    def _require_cycle_open(self, cycle: Cycle, doing: str) -> None:
+    def _require_cycle_open(self, cycle: Cycle, doing: str, target: Entity | None = None) -> None:
         if cycle.status is CycleStatus.CLOSED:
-            raise InvalidTransitionError(f"cannot {doing} cycle {cycle.name!r}: it is closed")
+            what = (
+                f"{target.label!r}: its cycle {cycle.name!r}" if target else f"cycle {cycle.name!r}"
+            )
+            raise InvalidTransitionError(f"cannot {doing} {what} is closed")
 
     def _require_check_ins(self, state: KeyResult, doing: str) -> None:
         objective = self._objective_of(state)
@@ -1012,7 +1018,7 @@ class Okra:
                 f"{objective.status.value}"
             )
             raise InvalidTransitionError(f"{message}; {hint}" if hint else message)
-        self._require_cycle_open(self._cycle_of(objective), doing)
+        self._require_cycle_open(self._cycle_of(objective), doing, state)
 
     # --- internals: finding things ------------------------------------------------------
 
@@ -1088,6 +1094,8 @@ class Okra:
             return ref.action_id
         if isinstance(ref, CheckIn):
             return ref.key_result_id
+        if isinstance(ref, Playbook) or ref == PLAYBOOK_ID:
+            return PLAYBOOK_ID
         return self._find_any((Cycle, Objective, KeyResult, Action, Playbook), ref, "ref").id
 
     def _find_task(self, ref: Ref) -> Task:
@@ -1107,10 +1115,12 @@ class Okra:
             raise ValidationError.single(
                 "task", f"expected a task, its id or its title, got {ref!r}"
             )
-        open_first = sorted(tasks, key=lambda t: t.done)
-        found = _match("task", ref, open_first, lambda t: (t.id, t.title))
-        assert isinstance(found, Task)
-        return found
+        # Quick capture says "done: write the brief": if only one task by that
+        # title is still open, that is the one meant.
+        open_tasks = [t for t in tasks if not t.done]
+        with contextlib.suppress(NotFoundError):
+            return _match("task", ref, open_tasks, lambda t: (t.id, t.title))
+        return _match("task", ref, tasks, lambda t: (t.id, t.title))
 
     def _find_check_in(self, ref: Ref) -> CheckIn:
         if isinstance(ref, CheckIn):

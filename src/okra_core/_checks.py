@@ -7,10 +7,21 @@ can report every bad field at once before it writes anything.
 from __future__ import annotations
 
 import math
+from typing import Any
+
+import attrs
 
 from ._errors import FieldError, ValidationError
 
-__all__ = ["check_number", "check_probability", "check_text", "join", "raise_if"]
+__all__ = [
+    "check_number",
+    "check_probability",
+    "check_text",
+    "join",
+    "number",
+    "optional_number",
+    "raise_if",
+]
 
 
 def join(prefix: str, path: str) -> str:
@@ -62,3 +73,24 @@ def raise_if(errors: list[FieldError], summary: str = "invalid input") -> None:
     """Raise a :class:`ValidationError` listing ``errors``, if there are any."""
     if errors:
         raise ValidationError(errors, summary=summary)
+
+
+def _to_float(value: float) -> float:
+    # Whole numbers become floats so that a value reads the same live and after a
+    # round trip through storage. Anything else is left for the validators to judge
+    # (a string is refused there, never parsed).
+    return float(value) if type(value) is int else value
+
+
+def _to_float_or_none(value: float | None) -> float | None:
+    return float(value) if type(value) is int else value
+
+
+def number(**kwargs: Any) -> Any:
+    """An attrs field for a float that stores whole numbers as floats."""
+    return attrs.field(converter=_to_float, **kwargs)
+
+
+def optional_number(**kwargs: Any) -> Any:
+    """An attrs field for a float or ``None`` that stores whole numbers as floats."""
+    return attrs.field(converter=_to_float_or_none, **kwargs)

@@ -98,9 +98,14 @@ class Event:
     actor: str
 
     @classmethod
-    def entity_kind(cls) -> EntityKind:
-        """The kind of entity whose stream holds this event."""
-        return EntityKind(cls.wire_name.split(".")[1])
+    def entity_kind(cls) -> str:
+        """The kind of entity whose stream holds this event: the middle of its wire name.
+
+        For okra's own events it is an :class:`EntityKind`; plugin events may name
+        entities of their own.
+        """
+        part = cls.wire_name.split(".")[1]
+        return EntityKind(part) if part in EntityKind._value2member_map_ else part
 
 
 E = TypeVar("E", bound=type[Event])

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 
 import attrs
 
-from ._checks import check_number, raise_if
+from ._checks import check_number, number, optional_number, raise_if
 from ._errors import FieldError, ValidationError
 
 __all__ = [
@@ -76,10 +76,10 @@ class Change:
     """
 
     kind: ClassVar[Literal["change"]] = "change"
-    baseline: float | None
-    target: float
-    commit: float | None = None
-    stretch: float | None = None
+    baseline: float | None = optional_number()
+    target: float = number()
+    commit: float | None = optional_number(default=None)
+    stretch: float | None = optional_number(default=None)
 
     def __attrs_post_init__(self) -> None:
         errors = check_number("baseline", self.baseline, allow_none=True)
@@ -158,7 +158,7 @@ class StayAbove:
     """
 
     kind: ClassVar[Literal["stay_above"]] = "stay_above"
-    threshold: float
+    threshold: float = number()
     inclusive: bool = True
 
     def __attrs_post_init__(self) -> None:
@@ -182,7 +182,7 @@ class StayBelow:
     """A guardrail: every observation should be at or below ``threshold``."""
 
     kind: ClassVar[Literal["stay_below"]] = "stay_below"
-    threshold: float
+    threshold: float = number()
     inclusive: bool = True
 
     def __attrs_post_init__(self) -> None:
@@ -206,8 +206,8 @@ class Range:
     """Keep a number inside ``[low, high]`` (both inclusive): 1.0 inside, 0.0 outside."""
 
     kind: ClassVar[Literal["range"]] = "range"
-    low: float
-    high: float
+    low: float = number()
+    high: float = number()
 
     def __attrs_post_init__(self) -> None:
         errors = check_number("low", self.low) + check_number("high", self.high)

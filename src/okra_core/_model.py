@@ -414,7 +414,10 @@ class KeyResult(Entity):
         if latest is None:
             return Attainment(None, "no check-ins yet")
         value = self.metric.attainment(latest.value)
-        return Attainment(value, f"{self.metric.kind} of {latest.value:g} {self.unit}".rstrip())
+        if isinstance(self.metric, Milestone):
+            return Attainment(value, "done" if value == 1 else "not done yet")
+        observed = f"{latest.value:g} {self.unit}".rstrip()
+        return Attainment(value, f"{observed} against {self.metric.describe(self.unit)}")
 
     def find_check_in(self, check_in_id: UUID) -> CheckIn:
         """The check-in in effect with this id."""

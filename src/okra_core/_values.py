@@ -8,7 +8,15 @@ from uuid import UUID
 
 import attrs
 
-from ._checks import check_number, check_probability, check_text, join, raise_if
+from ._checks import (
+    check_number,
+    check_probability,
+    check_text,
+    join,
+    number,
+    optional_number,
+    raise_if,
+)
 from ._errors import FieldError, ValidationError
 
 __all__ = [
@@ -253,9 +261,9 @@ def _parse_given(scale: ConfidenceScale, given: str) -> float | str:
 class Investment:
     """What a bet costs: effort (in ``effort_unit``) and, optionally, money."""
 
-    effort: float
+    effort: float = number()
     effort_unit: str = "person-days"
-    cost: float | None = None
+    cost: float | None = optional_number(default=None)
     currency: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -276,7 +284,7 @@ class ExpectedEffect:
     """
 
     key_result_id: UUID
-    change: float
+    change: float = number()
     note: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -290,8 +298,8 @@ class PaceBands:
     On track if ``p >= on_track * e``, at risk if ``p >= at_risk * e``, else off track.
     """
 
-    on_track: float = 0.9
-    at_risk: float = 0.6
+    on_track: float = number(default=0.9)
+    at_risk: float = number(default=0.6)
 
     def __attrs_post_init__(self) -> None:
         errors = check_probability("on_track", self.on_track)
@@ -310,10 +318,10 @@ class ScoringPolicy:
     aspirational one about ``aspirational_expectation``.
     """
 
-    yellow_from: float = 0.4
-    green_from: float = 0.7
-    committed_expectation: float = 1.0
-    aspirational_expectation: float = 0.7
+    yellow_from: float = number(default=0.4)
+    green_from: float = number(default=0.7)
+    committed_expectation: float = number(default=1.0)
+    aspirational_expectation: float = number(default=0.7)
 
     def __attrs_post_init__(self) -> None:
         errors: list[FieldError] = []
