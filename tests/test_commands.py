@@ -11,6 +11,7 @@ from uuid import uuid4
 import pytest
 
 from okra_core import (
+    Action,
     ActionStatus,
     AlignmentLink,
     AmbiguousReferenceError,
@@ -47,6 +48,18 @@ def refused(okra: Okra, error: type[OkraError], command: Callable[[], Any]) -> O
         command()
     assert count(okra) == before, "a refused command wrote events"
     return info.value
+
+
+def bet(okra: Okra, quarter: Quarter, title: str) -> Action:
+    """Propose a minimal action on the quarter's key result."""
+    return okra.propose_action(
+        title,
+        key_results=[quarter.key_result],
+        hypothesis="h",
+        owner="bo",
+        investment=1,
+        actor="bo",
+    )
 
 
 def paths(error: OkraError) -> tuple[str, ...]:
@@ -216,14 +229,7 @@ def test_actions_lifecycle_and_single_resolution(okra: Okra, quarter: Quarter) -
 
 
 def test_a_proposed_bet_can_be_abandoned(okra: Okra, quarter: Quarter) -> None:
-    action = okra.propose_action(
-        "Videos",
-        key_results=[quarter.key_result],
-        hypothesis="h",
-        owner="bo",
-        investment=1,
-        actor="bo",
-    )
+    action = bet(okra, quarter, "Videos")
     assert (
         okra.resolve_action(action, outcome="abandoned", learning="no time", actor="bo").status
         is ActionStatus.ABANDONED
@@ -231,14 +237,7 @@ def test_a_proposed_bet_can_be_abandoned(okra: Okra, quarter: Quarter) -> None:
 
 
 def test_tasks(okra: Okra, quarter: Quarter) -> None:
-    action = okra.propose_action(
-        "Chatbot",
-        key_results=[quarter.key_result],
-        hypothesis="h",
-        owner="bo",
-        investment=1,
-        actor="bo",
-    )
+    action = bet(okra, quarter, "Chatbot")
     task = okra.add_task(action, "Pick a vendor", actor="bo")
     assert not task.done
     task = okra.complete_task("pick a vendor", actor="bo")
@@ -564,14 +563,7 @@ def test_goalposts_do_not_move_after_the_cycle_closed(okra: Okra, quarter: Quart
 
 
 def test_a_task_title_finds_the_one_still_open(okra: Okra, quarter: Quarter) -> None:
-    action = okra.propose_action(
-        "Weekly",
-        key_results=[quarter.key_result],
-        hypothesis="h",
-        owner="bo",
-        investment=1,
-        actor="bo",
-    )
+    action = bet(okra, quarter, "Weekly")
     first = okra.add_task(action, "Send the digest", actor="bo")
     okra.complete_task(first, actor="bo")
     second = okra.add_task(action, "Send the digest", actor="bo")
