@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from okra_core import (
     ConcurrencyError,
+    InvalidTransitionError,
     KeyResult,
     ManualClock,
     Okra,
@@ -124,3 +126,55 @@ def test_a_store_reopens_with_the_same_state(tmp_path: Path) -> None:
         before = okra.key_result(kr)
     with Okra(url) as again:
         assert again.key_result(kr) == before
+
+
+class _Interleave:
+    """A clock that runs another writer's command once, just after a command's read."""
+
+    def __init__(self, interloper: Callable[[], object]) -> None:
+        self.interloper, self.done = interloper, False
+        self.inner = ManualClock(datetime.now(UTC))
+
+    def now(self) -> datetime:
+        if not self.done:
+            self.done = True
+            self.interloper()
+        return self.inner.now()
+
+
+def test_a_check_in_cannot_slip_in_while_its_objective_closes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rules.sqlite'}"
+    kr, _ = _setup(url)
+    with Okra(url) as other:
+        objective = other.objective(kr.objective_id)
+        closing = _Interleave(lambda: other.close_objective(objective, actor="ana"))
+        with Okra(url, clock=closing) as late:
+            with pytest.raises(ConcurrencyError) as info:
+                late.check_in(kr, value=5, actor="bo")
+            assert info.value.entity_ids == (objective.id,)
+            assert late.key_result(kr).check_ins == ()
+            # Retried, the command now sees the closed objective and is refused.
+            with pytest.raises(InvalidTransitionError):
+                late.check_in(kr, value=5, actor="bo")
+
+
+def test_an_objective_cannot_be_drafted_into_a_cycle_closing_meanwhile(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cycle.sqlite'}"
+    _setup(url)
+    with Okra(url) as other:
+        cycle = other.cycles()[0]
+        closing = _Interleave(lambda: other.close_cycle(cycle, actor="ana"))
+        with Okra(url, clock=closing) as late, pytest.raises(ConcurrencyError):
+            late.draft_objective("Late", cycle=cycle, owner="bo", actor="bo")
+        assert [o.title for o in other.objectives()] == ["O"]
+
+
+def test_unrelated_writes_in_between_do_not_conflict(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'unrelated.sqlite'}"
+    kr, other_kr = _setup(url)
+    with Okra(url) as other:
+        elsewhere = _Interleave(lambda: other.check_in(other_kr, value=1, actor="ana"))
+        with Okra(url, clock=elsewhere) as late:
+            late.check_in(kr, value=5, actor="bo")
+            assert late.key_result(kr).current_value == 5
+            assert late.key_result(other_kr).current_value == 1

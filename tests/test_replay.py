@@ -1104,7 +1104,7 @@ class OkraMachine(RuleBasedStateMachine):
         assert okra.actions() == of(Action)
         playbook = rebuilt.get(PLAYBOOK_ID)
         if playbook is None:
-            assert okra.playbook == Playbook.default(self.clock.now())
+            assert okra.playbook == Playbook.default()
             assert okra.playbook.settings == PlaybookSettings()
         else:
             assert okra.playbook == playbook

@@ -56,7 +56,7 @@ from ._model import (
     Task,
     project,
 )
-from ._store import EventStoreApp, default_store_url, store_env
+from ._store import EventStoreApp, ReadConflictError, default_store_url, store_env
 from ._values import (
     AlignmentLink,
     CheckInSource,
@@ -160,6 +160,9 @@ class Okra:
         self._position = 0
         self._ahead: set[int] = set()
         self._task_action: dict[UUID, UUID] = {}
+        # Versions of the entities the running command consulted (None between
+        # commands): checked again inside the write, see GuardedSQLiteRecorder.
+        self._reads: dict[UUID, int] | None = None
         self._check_in_key_result: dict[UUID, UUID] = {}
 
     # --- lifecycle --------------------------------------------------------------
@@ -346,7 +349,7 @@ class Okra:
             errors += _check_weight("weight", weight)
             raise_if(errors)
             state = self._target(Objective, objective, actor, "align")
-            target = self._find_any((Objective, KeyResult), parent, "parent")
+            target = self._note(self._find_any((Objective, KeyResult), parent, "parent"))
             parent_objective = (
                 self._objective_of(target) if isinstance(target, KeyResult) else target
             )
@@ -753,8 +756,8 @@ class Okra:
             self._refresh()
             state = self._states.get(PLAYBOOK_ID)
             if isinstance(state, Playbook):
-                return state
-            return Playbook.default(self.clock.now())
+                return self._note(state)
+            return self._note(Playbook.default())
 
     def cycle(self, ref: Ref) -> Cycle:
         """One cycle, by object, id, id prefix or name."""
@@ -893,6 +896,8 @@ class Okra:
 
     def _apply(self, event: Event) -> None:
         state = self._states.get(event.originator_id)
+        if state is not None and event.originator_version <= state.version:
+            return  # already folded in (a save interrupted before it moved the position)
         self._states[event.originator_id] = project(state, event)
         if isinstance(event, TaskAdded):
             self._task_action[event.task_id] = event.originator_id
@@ -906,15 +911,29 @@ class Okra:
         raise_if(check_text("actor", actor, max_length=200))
         with self._lock:
             self._refresh()
-            # The clock is read after the refresh: a command's time is never earlier
-            # than the state it was decided on.
-            yield Stamp(actor.strip(), as_utc("clock", self.clock.now()))
+            self._reads = {}
+            try:
+                # The clock is read after the refresh: a command's time is never
+                # earlier than the state it was decided on.
+                yield Stamp(actor.strip(), as_utc("clock", self.clock.now()))
+            finally:
+                self._reads = None
+
+    def _note(self, state: T) -> T:
+        """Remember that the running command relied on ``state`` as it is now."""
+        if self._reads is not None:
+            self._reads[state.id] = state.version
+        return state
 
     def _save(self, *events: Event) -> None:
+        written = {e.originator_id for e in events}
+        reads = {i: v for i, v in (self._reads or {}).items() if i not in written}
         try:
-            recordings = self._store.save(*events)
+            recordings = self._store.save(*events, read_versions=reads)
+        except ReadConflictError as exc:
+            raise ConcurrencyError([exc.entity_id]) from exc
         except RecordConflictError as exc:
-            raise ConcurrencyError(sorted({e.originator_id for e in events})) from exc
+            raise ConcurrencyError(sorted(written)) from exc
         except PersistenceError as exc:
             raise StorageError(f"cannot write to {self.url}: {exc}") from exc
         for event in events:
@@ -1036,7 +1055,7 @@ class Okra:
         state = self._states.get(entity_id)
         if not isinstance(state, cls):
             raise NotFoundError(_kind_name(cls), entity_id)
-        return state
+        return self._note(state)
 
     def _cycle_of(self, objective: Objective) -> Cycle:
         return self._get(Cycle, objective.cycle_id)
@@ -1060,6 +1079,7 @@ class Okra:
             seen.add(current)
             state = self._states.get(current)
             if isinstance(state, Objective):
+                self._note(state)
                 for link in state.alignments:
                     parent = self._states.get(link.parent_id)
                     if isinstance(parent, KeyResult):
@@ -1071,7 +1091,7 @@ class Okra:
     def _find(self, cls: type[T], ref: Ref | None, path: str) -> T:
         found = self._find_any((cls,), ref, path)
         assert isinstance(found, cls)
-        return found
+        return self._note(found)
 
     def _find_any(self, classes: tuple[type[Entity], ...], ref: Ref | None, path: str) -> AnyEntity:
         kind = " or ".join(_kind_name(c) for c in classes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 from uuid import UUID, uuid5
 
@@ -81,6 +81,7 @@ PLAYBOOK_ID = uuid5(UUID("6f6b7261-0000-4000-8000-000000000000"), "okra.playbook
 """The id of the one playbook stream of an okra store."""
 
 Ev = TypeVar("Ev", bound=Event)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @attrs.frozen
@@ -711,14 +712,14 @@ class Playbook(Entity):
         return "playbook"
 
     @classmethod
-    def default(cls, at: datetime) -> Playbook:
-        """The playbook before anyone revised it."""
+    def default(cls) -> Playbook:
+        """The playbook before anyone revised it (dated at the Unix epoch)."""
         return cls(
             id=PLAYBOOK_ID,
             version=0,
-            created_at=at,
+            created_at=_EPOCH,
             created_by="okra",
-            updated_at=at,
+            updated_at=_EPOCH,
             updated_by="okra",
         )
 
@@ -791,7 +792,7 @@ def _create(event: Event) -> AnyEntity:
                 **_origin(event),
             )
         case PlaybookRevised():
-            return Playbook.default(event.recorded_at).apply(event)
+            return Playbook.default().apply(event)
     raise AssertionError(f"{type(event).__name__} cannot start a stream")
 
 

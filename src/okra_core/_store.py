@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import Environment, EnvType
 
 from ._codec import EventCodec, JSONBytes, OkraMapper
 from ._errors import ValidationError
 
-__all__ = ["EventStoreApp", "default_store_url", "store_env"]
+__all__ = [
+    "EventStoreApp",
+    "GuardedSQLiteRecorder",
+    "ReadConflictError",
+    "default_store_url",
+    "store_env",
+]
 
 STORE_ENV_VAR = "OKRA_STORE"
 """Environment variable naming the store to open when no URL is given."""
@@ -70,10 +79,45 @@ def store_env(url: str) -> dict[str, str]:
             "SQLITE_DBNAME": path,
             # Writers wait for each other this long (seconds) before giving up.
             "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "okra_core._store:GuardedSQLiteRecorder",
         }
     raise ValidationError.single(
         "url", f"expected a store URL such as memory:// or sqlite:///okra.sqlite, got {url!r}"
     )
+
+
+class ReadConflictError(IntegrityError):
+    """An entity a command relied on changed between the command's read and its write."""
+
+    def __init__(self, entity_id: UUID, seen: int, current: int) -> None:
+        self.entity_id = entity_id
+        super().__init__(f"{entity_id} is at version {current}, the command saw {seen}")
+
+
+class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite recorder, plus a check of what the command read.
+
+    A command's events carry the versions of the other entities it consulted
+    (``read_versions``: the objective and cycle of a check-in, say). Inside the
+    write transaction, after the insert has taken SQLite's write lock, each is
+    checked against the log; if any moved on, the transaction rolls back. So a
+    check-in cannot slip in while another process closes its objective.
+    """
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        read_versions: dict[UUID, int] = kwargs.get("read_versions") or {}
+        statement = (
+            f"SELECT MAX(originator_version) FROM {self.events_table_name} WHERE originator_id=?"
+        )
+        for entity_id, seen in read_versions.items():
+            c.execute(statement, (entity_id.hex,))
+            current = c.fetchone()[0] or 0
+            if current != seen:
+                raise ReadConflictError(entity_id, seen, current)
+        return ids
 
 
 class EventStoreApp(Application[UUID]):
