@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -15,6 +16,7 @@ from okra_core import (
     ActionStatus,
     AlignmentLink,
     AmbiguousReferenceError,
+    AnyEntity,
     Change,
     CheckInSource,
     Confidence,
@@ -31,8 +33,10 @@ from okra_core import (
     OkraError,
     PermissionDeniedError,
     StayAbove,
+    StorageError,
     ValidationError,
 )
+from okra_core._model import project
 
 from .conftest import Quarter
 
@@ -576,3 +580,95 @@ def test_history_of_one_entity_and_of_the_untouched_playbook(okra: Okra, quarter
     assert list(okra.history(okra.playbook)) == []
     names = [e.wire_name for e in okra.history(quarter.objective.short_id)]
     assert names == ["okra.objective.drafted", "okra.objective.activated"]
+
+
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [
+        (lambda o, q: o.get([1]), "ref"),
+        (lambda o, q: o.objective([]), "objective"),
+        (lambda o, q: bet_with(o, q, key_results=5), "key_results"),
+        (lambda o, q: bet_with(o, q, expected_effects=None), "expected_effects"),
+        (lambda o, q: o.retarget(q.key_result, metric=5, reason="r", actor="a"), "metric"),
+        (lambda o, q: o.retarget(q.key_result, reason="r", actor="a"), "target"),
+        (lambda o, q: o.check_in(q.key_result, value=10**400, actor="a"), "value"),
+        (
+            lambda o, q: o.revise_playbook(check_in_cadence_days=10**400, reason="r", actor="a"),
+            "settings.check_in_cadence_days",
+        ),
+        (lambda o, q: o.draft_objective("x\udcff", cycle=q.cycle, owner="a", actor="a"), "title"),
+        (lambda o, q: o.check_in(q.key_result, value=1, actor="\ud800"), "actor"),
+        (lambda o, q: Okra(5), "url"),  # type: ignore[arg-type]
+    ],
+)
+def test_wrong_types_are_validation_errors_not_crashes(
+    okra: Okra, quarter: Quarter, command: Callable[[Okra, Quarter], Any], path: str
+) -> None:
+    error = refused(okra, ValidationError, lambda: command(okra, quarter))
+    assert path in paths(error)
+
+
+def bet_with(okra: Okra, quarter: Quarter, **overrides: Any) -> Action:
+    fields: dict[str, Any] = {
+        "key_results": [quarter.key_result],
+        "hypothesis": "h",
+        "owner": "bo",
+        "investment": 1,
+        "actor": "bo",
+    }
+    return okra.propose_action("A", **{**fields, **overrides})
+
+
+def test_a_correction_cannot_drop_the_effective_time(okra: Okra, quarter: Quarter) -> None:
+    check_in = okra.check_in(quarter.key_result, value=10, actor="bo")
+    error = refused(
+        okra,
+        ValidationError,
+        lambda: okra.correct_check_in(
+            check_in,
+            effective_at=None,  # type: ignore[arg-type]
+            reason="r",
+            actor="bo",
+        ),
+    )
+    assert paths(error) == ("effective_at",)
+
+
+def test_precise_confidence_is_kept_exactly(okra: Okra, quarter: Quarter) -> None:
+    stated = Confidence.on(ConfidenceScale.PROBABILITY, 1 / 3)
+    check_in = okra.check_in(quarter.key_result, value=10, confidence=stated, actor="bo")
+    assert check_in.confidence == stated
+    assert Confidence.on("zero_to_ten", 7).given == "7"
+
+
+def test_a_closed_instance_says_so(store_url: str) -> None:
+    okra = Okra(store_url)
+    okra.close()
+    with pytest.raises(StorageError, match="closed"):
+        okra.cycles()
+
+
+def test_an_unopenable_store_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StorageError, match="cannot open store"):
+        Okra(f"sqlite:///{blocker / 'okra.sqlite'}")
+
+
+def test_measuring_after_a_retarget_keeps_the_original_when_it_no_longer_fits(
+    okra: Okra, quarter: Quarter
+) -> None:
+    kr = okra.add_key_result(
+        quarter.objective,
+        "Backlog",
+        metric=Change(baseline=None, target=0, stretch=-10),
+        actor="ana",
+    )
+    okra.retarget(kr, metric=Change(baseline=None, target=0), reason="no stretch", actor="ana")
+    kr = okra.measure_baseline(kr, baseline=-50, actor="ana")  # an increase after all
+    assert kr.metric == Change(baseline=-50, target=0)
+    assert kr.original_metric == Change(baseline=None, target=0, stretch=-10)
+    state: AnyEntity | None = None
+    for event in okra.history(kr):
+        state = project(state, event)
+    assert state == kr

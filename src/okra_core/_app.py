@@ -17,6 +17,7 @@ from typing import Any, Final, TypeVar, cast
 from uuid import UUID, uuid4
 
 import attrs
+from eventsourcing.domain import EventSourcingError
 from eventsourcing.persistence import PersistenceError, RecordConflictError
 
 from ._checks import check_number, check_probability, check_text, raise_if
@@ -94,6 +95,7 @@ C = TypeVar("C")
 En = TypeVar("En", bound=enum.Enum)
 
 _MIN_PREFIX: Final = 4
+_METRIC_EXPECTED: Final = "expected a metric: Change, StayAbove, StayBelow, Range or Milestone"
 _BATCH: Final = 1000
 _UNCHANGED: Any = object()
 
@@ -145,15 +147,20 @@ class Okra:
         registry: EventRegistry | None = None,
         settings: Mapping[str, str] | None = None,
     ) -> None:
+        if url is not None and not isinstance(cast(object, url), str):
+            raise ValidationError.single("url", f"expected a store URL, got {type(url).__name__}")
         self.url: str = url if url is not None else default_store_url()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._authorizer = authorizer if authorizer is not None else _allow_all
         self._codec = EventCodec(registry)
-        env = store_env(self.url)
-        env.update(settings or {})
+        self._closed = False
         try:
+            env = store_env(self.url)
+            env.update(settings or {})
             self._store = EventStoreApp(env, self._codec)
-        except (PersistenceError, OSError, ValueError) as exc:
+        except ValidationError:
+            raise
+        except (EventSourcingError, OSError, ValueError, ImportError) as exc:
             raise StorageError(f"cannot open store {self.url}: {exc}") from exc
         self._lock = threading.RLock()
         self._states: dict[UUID, AnyEntity] = {}
@@ -168,7 +175,8 @@ class Okra:
     # --- lifecycle --------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections; the instance can no longer be used."""
+        self._closed = True
         self._store.close()
 
     def __enter__(self) -> Okra:
@@ -400,13 +408,7 @@ class Okra:
             if owner is not None:
                 errors += check_text("owner", owner)
             if not isinstance(cast(object, metric), Metric):
-                errors.append(
-                    FieldError(
-                        "metric",
-                        "expected a metric: Change, StayAbove, StayBelow, Range "
-                        f"or Milestone, got {type(metric).__name__}",
-                    )
-                )
+                errors.append(FieldError("metric", _METRIC_EXPECTED))
             parent = self._find(Objective, objective, "objective")
             raise_if(errors)
             parent.require_open("add a key result to")
@@ -463,9 +465,13 @@ class Okra:
         with self._command(actor) as stamp:
             errors = check_text("reason", reason)
             if (target is None) == (metric is None):
-                errors.append(FieldError("target", "expected either target or metric, not both"))
+                errors.append(
+                    FieldError("target", "expected either target or metric (one of them)")
+                )
             elif target is not None:
                 errors += check_number("target", target)
+            elif not isinstance(cast(object, metric), Metric):
+                errors.append(FieldError("metric", _METRIC_EXPECTED))
             raise_if(errors)
             state = self._changeable(key_result, actor, "retarget")
             if target is not None:
@@ -567,6 +573,8 @@ class Okra:
                 effective_at=old.effective_at if effective_at is _UNCHANGED else effective_at,
             )
             errors += check_text("reason", reason)
+            if cast(object, effective_at) is None:
+                errors.append(FieldError("effective_at", "expected a datetime (omit it to keep)"))
             raise_if(errors)
             unchanged = (old.value, old.confidence, old.narrative, old.effective_at)
             if (
@@ -627,13 +635,12 @@ class Okra:
             if odds is not None:
                 errors += check_probability("odds", odds)
             cost = _collect(errors, lambda: _investment(investment))
-            if isinstance(key_results, str | bytes) or not key_results:
+            refs = _sequence(errors, "key_results", key_results)
+            effects = tuple(_sequence(errors, "expected_effects", expected_effects))
+            if not refs:
                 raise_if([*errors, FieldError("key_results", "expected at least one key result")])
-            linked = [
-                self._find(KeyResult, ref, f"key_results[{i}]") for i, ref in enumerate(key_results)
-            ]
+            linked = [self._find(KeyResult, ref, f"key_results[{i}]") for i, ref in enumerate(refs)]
             linked_ids = tuple(dict.fromkeys(k.id for k in linked))
-            effects = tuple(expected_effects)
             for i, effect in enumerate(effects):
                 if not isinstance(cast(object, effect), ExpectedEffect):
                     errors.append(
@@ -689,18 +696,16 @@ class Okra:
         with self._command(actor) as stamp:
             errors = check_text("learning", learning)
             result = _enum(errors, "outcome", Outcome, outcome)
-            if isinstance(evidence, str):
-                errors.append(FieldError("evidence", "expected a list of texts (links or notes)"))
-            else:
-                for i, item in enumerate(evidence):
-                    errors += check_text(f"evidence[{i}]", item)
+            items = _sequence(errors, "evidence", evidence)
+            for i, item in enumerate(items):
+                errors += check_text(f"evidence[{i}]", item)
             raise_if(errors)
             state = self._target(Action, action, actor, "resolve_action")
             event = state.resolve(
                 stamp,
                 outcome=result,
                 learning=learning.strip(),
-                evidence=tuple(e.strip() for e in evidence),
+                evidence=tuple(e.strip() for e in items),
             )
             return self._save_one(Action, event)
 
@@ -836,14 +841,17 @@ class Okra:
         """Attainment of a key result from its latest check-in (see :class:`Attainment`)."""
         return self.key_result(key_result).attainment()
 
-    def get(self, entity_id: UUID) -> AnyEntity:
-        """Any entity by its full id."""
+    def get(self, ref: Ref) -> AnyEntity:
+        """Any entity (cycle, objective, key result, action, playbook) by any reference.
+
+        A task or check-in finds the action or key result that holds it.
+        """
         with self._lock:
             self._refresh()
-            try:
-                return self._states[entity_id]
-            except KeyError:
-                raise NotFoundError("entity", entity_id) from None
+            entity_id = self._resolve_any(ref)
+            if entity_id == PLAYBOOK_ID:
+                return self.playbook
+            return self._states[entity_id]
 
     def history(self, ref: Ref | None = None) -> Iterator[Event]:
         """The recorded events, oldest first: of one entity, or of the whole store.
@@ -879,6 +887,8 @@ class Okra:
 
     def _refresh(self) -> None:
         """Fold in events recorded since the last look, by this or another process."""
+        if self._closed:
+            raise StorageError(f"this Okra on {self.url} was closed; open a new one")
         recorder = self._store.recorder
         while True:
             try:
@@ -955,7 +965,7 @@ class Okra:
             raise PermissionDeniedError(f"{actor.strip()!r} may not {command}{on}")
 
     def _target(self, cls: type[T], ref: Ref, actor: str, command: str) -> T:
-        state = self._find(cls, ref, cls.__name__.lower())
+        state = self._find(cls, ref, _path_name(cls))
         self._authorize(actor, command, state)
         return state
 
@@ -1044,7 +1054,7 @@ class Okra:
     def _query(self, cls: type[T], ref: Ref) -> T:
         with self._lock:
             self._refresh()
-            return self._find(cls, ref, cls.__name__.lower())
+            return self._find(cls, ref, _path_name(cls))
 
     def _all(self, cls: type[T]) -> list[T]:
         with self._lock:
@@ -1105,7 +1115,7 @@ class Okra:
             raise NotFoundError(kind, str(ref))
         if not isinstance(ref, str) or not ref.strip():
             raise ValidationError.single(
-                path, f"expected a {kind}, its id or its title, got {ref!r}"
+                path, f"expected {_article(kind)} {kind}, its id or its title, got {ref!r}"
             )
         return _match(kind, ref, candidates, lambda s: (s.id, s.label))
 
@@ -1175,6 +1185,10 @@ def _kind_name(cls: type[Entity]) -> str:
     }.get(cls, cls.__name__.lower())
 
 
+def _path_name(cls: type[Entity]) -> str:
+    return _kind_name(cls).replace(" ", "_")
+
+
 def _match(
     kind: str,
     ref: str,
@@ -1202,6 +1216,10 @@ def _match(
             raise AmbiguousReferenceError(kind, ref, [(i, label) for _, i, label in hits])
     hint = f"give its id, a prefix of at least {_MIN_PREFIX} hex digits"
     raise NotFoundError(kind, ref, hint + (" or its exact title" if titles else ""))
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _collect(errors: list[FieldError], build: Callable[[], Any]) -> Any:
@@ -1232,6 +1250,14 @@ def _enum_query(path: str, cls: type[En], value: object) -> En | None:
     member = _enum(errors, path, cls, value)
     raise_if(errors)
     return member
+
+
+def _sequence(errors: list[FieldError], path: str, value: object) -> list[Any]:
+    """``value`` as a list if it is a list or tuple; else note the error, return []."""
+    if isinstance(value, list | tuple):
+        return list(value)
+    errors.append(FieldError(path, f"expected a list, got {type(value).__name__}"))
+    return []
 
 
 def _check_weight(path: str, weight: object) -> list[FieldError]:

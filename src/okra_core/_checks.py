@@ -41,7 +41,11 @@ def check_number(
         return []
     if isinstance(value, bool) or not isinstance(value, int | float):
         return [FieldError(path, f"expected a number, got {type(value).__name__}")]
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return [FieldError(path, "expected a number within +/-1.8e308, got a larger one")]
+    if not finite:
         return [FieldError(path, f"expected a finite number, got {value}")]
     if minimum is not None and value < minimum:
         return [FieldError(path, f"expected a number >= {minimum:g}, got {value:g}")]
@@ -66,6 +70,10 @@ def check_text(
         return [FieldError(path, "expected non-empty text")]
     if len(value) > max_length:
         return [FieldError(path, f"expected at most {max_length} characters, got {len(value)}")]
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return [FieldError(path, "expected valid Unicode text (it holds a lone surrogate)")]
     return []
 
 

@@ -8,6 +8,7 @@ the events to record (they never change anything themselves).
 from __future__ import annotations
 
 import bisect
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
@@ -538,7 +539,11 @@ class KeyResult(Entity):
                 metric = attrs.evolve(self._change_metric("measure"), baseline=baseline)
                 original = self.original_metric
                 if isinstance(original, Change) and original.baseline is None:
-                    original = attrs.evolve(original, baseline=baseline)
+                    # Folding an event must never fail: if the key result was
+                    # retargeted before it was measured and the original levels do
+                    # not fit this baseline, the original stays as it was defined.
+                    with contextlib.suppress(ValidationError):
+                        original = attrs.evolve(original, baseline=baseline)
                 return self._touched(event, metric=metric, original_metric=original)
             case KeyResultRebaselined(baseline=baseline):
                 metric = attrs.evolve(self._change_metric("rebaseline"), baseline=baseline)

@@ -198,7 +198,9 @@ _MAXIMA: dict[ConfidenceScale, float] = {
 def _given_text(given: float | str) -> str:
     if isinstance(given, str):
         return given.strip().lower()
-    return f"{given:g}"
+    short = f"{given:g}"
+    # "7" rather than "7.0", but never at the cost of precision (1/3 stays exact).
+    return short if float(short) == given else repr(float(given))
 
 
 @attrs.frozen(kw_only=True)
@@ -352,10 +354,12 @@ class PlaybookSettings:
 
     def __attrs_post_init__(self) -> None:
         errors: list[FieldError] = []
-        for name in ("check_in_cadence_days", "max_objectives_per_owner"):
+        for name, top in (("check_in_cadence_days", 366), ("max_objectives_per_owner", 1000)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                errors.append(FieldError(name, f"expected a whole number >= 1, got {value!r}"))
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+                errors.append(
+                    FieldError(name, f"expected a whole number from 1 to {top}, got {value!r}")
+                )
         raise_if(errors)
 
 
