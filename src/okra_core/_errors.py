@@ -135,5 +135,7 @@ class PermissionDeniedError(OkraError):
 class StorageError(OkraError):
     """The event store failed (a locked or unreadable database, a lost connection).
 
-    The command was not applied. The message says what the store reported.
+    The message says what the store reported. When it comes from a write, the
+    write may or may not have been committed: read the entity's history before
+    retrying a command that is not safe to repeat (a check-in, say).
     """
