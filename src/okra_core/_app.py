@@ -543,7 +543,7 @@ class Okra:
             self._authorize(actor, "check_in", state)
             event = state.record(stamp, check_in_id=uuid4(), source=origin, **fields)
             self._save(event)
-            return self._check_in_state(event.check_in_id)
+            return self._find_check_in(event.check_in_id)
 
     def correct_check_in(
         self,
@@ -586,7 +586,7 @@ class Okra:
             self._authorize(actor, "correct_check_in", state)
             event = state.correct(stamp, check_in_id=old.id, reason=reason.strip(), **fields)
             self._save(event)
-            return self._check_in_state(old.id)
+            return self._find_check_in(old.id)
 
     def retract_check_in(self, check_in: Ref, *, reason: str, actor: str) -> KeyResult:
         """Withdraw a check-in, with the reason; it stays in the log but no longer counts."""
@@ -1167,9 +1167,6 @@ class Okra:
             "check-in", ref, ids, lambda pair: (pair[0], pair[1].title), titles=False
         )
         return key_result.find_check_in(check_in_id)
-
-    def _check_in_state(self, check_in_id: UUID) -> CheckIn:
-        return self._find_check_in(check_in_id)
 
 
 # --- helpers ------------------------------------------------------------------------
