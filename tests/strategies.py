@@ -184,8 +184,8 @@ def aware_datetimes(
 def confidences(draw: st.DrawFn, scale: ConfidenceScale | None = None) -> Confidence:
     """A confidence on ``scale`` (or any scale), built with ``Confidence.on``.
 
-    Numeric values have at most 5 significant digits: ``Confidence.on`` keeps the
-    given value as ``f"{given:g}"`` text, which drops digits beyond the sixth.
+    Numeric values are whole, short decimals, or any float in range (1/3 must keep
+    all its digits).
     """
     chosen = draw(st.sampled_from(ConfidenceScale)) if scale is None else scale
     labels = chosen.labels
@@ -199,7 +199,8 @@ def confidences(draw: st.DrawFn, scale: ConfidenceScale | None = None) -> Confid
         st.one_of(
             st.integers(min_value=0, max_value=int(top)),
             st.integers(min_value=0, max_value=int(top * 1000)).map(lambda n: n / 1000),
-            st.sampled_from([0.0, top]),
+            st.sampled_from([0.0, top, top / 3]),
+            st.floats(min_value=0.0, max_value=top),
         )
     )
     return Confidence.on(chosen, given)

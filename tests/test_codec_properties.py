@@ -279,6 +279,7 @@ def _wrong_values(site: Site) -> list[tuple[str, object]]:
                 ("infinity", math.inf),
                 ("-infinity", -math.inf),
                 ("nan", math.nan),
+                ("a whole number beyond any float", 10**400),
                 ("a list", [value]),
             ]
         case "int":
