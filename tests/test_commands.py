@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -599,6 +599,10 @@ def test_history_of_one_entity_and_of_the_untouched_playbook(okra: Okra, quarter
         (lambda o, q: o.draft_objective("x\udcff", cycle=q.cycle, owner="a", actor="a"), "title"),
         (lambda o, q: o.check_in(q.key_result, value=1, actor="\ud800"), "actor"),
         (lambda o, q: Okra(5), "url"),  # type: ignore[arg-type]
+        (
+            lambda o, q: o.plan_cycle("Forever", start=date(2026, 1, 1), end=date.max, actor="a"),
+            "end",
+        ),
     ],
 )
 def test_wrong_types_are_validation_errors_not_crashes(

@@ -130,6 +130,8 @@ def test_binary_metrics(
         (lambda: StayAbove(threshold=math.nan), "threshold"),
         (lambda: StayAbove(threshold=1, inclusive="yes"), "inclusive"),  # type: ignore[arg-type]
         (lambda: Range(low=5, high=4), "high"),
+        (lambda: Change(baseline=None, target=10**400), "target"),  # too large for a float
+        (lambda: Range(low=0, high=10**400), "high"),
     ],
 )
 def test_invalid_metrics_are_refused_with_the_field(build: object, path: str) -> None:

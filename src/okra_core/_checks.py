@@ -85,13 +85,18 @@ def raise_if(errors: list[FieldError], summary: str = "invalid input") -> None:
 
 def _to_float(value: float) -> float:
     # Whole numbers become floats so that a value reads the same live and after a
-    # round trip through storage. Anything else is left for the validators to judge
-    # (a string is refused there, never parsed).
-    return float(value) if type(value) is int else value
+    # round trip through storage. Anything else (a string, an int too large for a
+    # float) is left as it is, for the validators to refuse with the field's name.
+    if type(value) is int:
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
 
 
 def _to_float_or_none(value: float | None) -> float | None:
-    return float(value) if type(value) is int else value
+    return None if value is None else _to_float(value)
 
 
 def number(**kwargs: Any) -> Any:

@@ -80,7 +80,10 @@ def as_utc(path: str, value: object, *, end_of_day: bool = False) -> datetime:
         return value.astimezone(UTC)
     if isinstance(value, date):
         start = datetime.combine(value, time(0), tzinfo=UTC)
-        return start + timedelta(days=1) if end_of_day else start
+        try:
+            return start + timedelta(days=1) if end_of_day else start
+        except OverflowError:
+            raise ValidationError.single(path, f"expected a date before {value}") from None
     raise ValidationError.single(
         path, f"expected a timezone-aware datetime or a date, got {type(value).__name__}"
     )

@@ -233,6 +233,9 @@ def _field_errors(exc: BaseException, path: str = "$") -> list[FieldError]:
         return [FieldError(path, "required field missing")]
     if isinstance(exc, cattrs.BaseValidationError):
         return [FieldError(path, str(exc))]
+    if isinstance(exc, AttributeError | TypeError) and not str(exc).startswith("expected"):
+        # cattrs met a non-object where an object (or list) belongs.
+        return [FieldError(path, "expected an object or a list here, not a single value")]
     return [FieldError(path, str(exc) or type(exc).__name__)]
 
 
