@@ -18,9 +18,9 @@ from uuid import UUID, uuid4
 
 import attrs
 from eventsourcing.domain import EventSourcingError
-from eventsourcing.persistence import PersistenceError, RecordConflictError
+from eventsourcing.persistence import Notification, PersistenceError, RecordConflictError
 
-from ._checks import check_number, check_probability, check_text, raise_if
+from ._checks import check_number, check_probability, check_text, prefixed, raise_if
 from ._clock import Clock, SystemClock, as_utc
 from ._codec import EventCodec
 from ._errors import (
@@ -73,7 +73,6 @@ from ._values import (
     PlaybookSettings,
     RollupPolicy,
     ScoringPolicy,
-    prefixed,
 )
 
 __all__ = ["Authorizer", "Okra", "Ref"]
@@ -871,7 +870,8 @@ class Okra:
 
     # --- internals: reading the log -------------------------------------------------
 
-    def _read_log(self, after: int) -> Iterator[Event]:
+    def _notifications(self, after: int) -> Iterator[Notification]:
+        """The store's log after position ``after``, read in batches, oldest first."""
         recorder = self._store.recorder
         position = after
         while True:
@@ -881,28 +881,26 @@ class Okra:
                 raise StorageError(f"cannot read {self.url}: {exc}") from exc
             for notification in batch:
                 position = notification.id
-                yield cast(Event, self._store.mapper.to_domain_event(notification))
+                yield notification
             if len(batch) < _BATCH:
                 return
+
+    def _decode(self, notification: Notification) -> Event:
+        return cast(Event, self._store.mapper.to_domain_event(notification))
+
+    def _read_log(self, after: int) -> Iterator[Event]:
+        return map(self._decode, self._notifications(after))
 
     def _refresh(self) -> None:
         """Fold in events recorded since the last look, by this or another process."""
         if self._closed:
             raise StorageError(f"this Okra on {self.url} was closed; open a new one")
-        recorder = self._store.recorder
-        while True:
-            try:
-                batch = recorder.select_notifications(start=self._position + 1, limit=_BATCH)
-            except PersistenceError as exc:
-                raise StorageError(f"cannot read {self.url}: {exc}") from exc
-            for notification in batch:
-                if notification.id in self._ahead:
-                    self._ahead.discard(notification.id)
-                else:
-                    self._apply(cast(Event, self._store.mapper.to_domain_event(notification)))
-                self._position = notification.id
-            if len(batch) < _BATCH:
-                return
+        for notification in self._notifications(self._position):
+            if notification.id in self._ahead:
+                self._ahead.discard(notification.id)
+            else:
+                self._apply(self._decode(notification))
+            self._position = notification.id
 
     def _apply(self, event: Event) -> None:
         state = self._states.get(event.originator_id)
@@ -984,7 +982,7 @@ class Okra:
                 "metrics have a baseline and a target"
             )
         try:
-            return Change(**{**_fields_of(metric), **{k: float(v) for k, v in changes.items()}})
+            return attrs.evolve(metric, **changes)
         except ValidationError as exc:
             raise prefixed("metric", exc) from None
 
@@ -1270,15 +1268,6 @@ def _investment(value: object) -> Investment:
     errors = check_number("investment", value, minimum=0)
     raise_if(errors)
     return Investment(effort=float(value))  # type: ignore[arg-type]
-
-
-def _fields_of(metric: Change) -> dict[str, Any]:
-    return {
-        "baseline": metric.baseline,
-        "target": metric.target,
-        "commit": metric.commit,
-        "stretch": metric.stretch,
-    }
 
 
 def _evolve_settings(settings: PlaybookSettings, changes: dict[str, Any]) -> PlaybookSettings:

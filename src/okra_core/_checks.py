@@ -20,6 +20,7 @@ __all__ = [
     "join",
     "number",
     "optional_number",
+    "prefixed",
     "raise_if",
 ]
 
@@ -75,6 +76,13 @@ def check_text(
     except UnicodeEncodeError:
         return [FieldError(path, "expected valid Unicode text (it holds a lone surrogate)")]
     return []
+
+
+def prefixed(prefix: str, error: ValidationError) -> ValidationError:
+    """Return ``error`` with every path put under ``prefix``."""
+    return ValidationError(
+        [FieldError(join(prefix, e.path), e.message) for e in error.errors], summary=error.summary
+    )
 
 
 def raise_if(errors: list[FieldError], summary: str = "invalid input") -> None:

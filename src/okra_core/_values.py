@@ -12,7 +12,6 @@ from ._checks import (
     check_number,
     check_probability,
     check_text,
-    join,
     number,
     optional_number,
     raise_if,
@@ -361,10 +360,3 @@ class PlaybookSettings:
                     FieldError(name, f"expected a whole number from 1 to {top}, got {value!r}")
                 )
         raise_if(errors)
-
-
-def prefixed(prefix: str, error: ValidationError) -> ValidationError:
-    """Return ``error`` with every path put under ``prefix``."""
-    return ValidationError(
-        [FieldError(join(prefix, e.path), e.message) for e in error.errors], summary=error.summary
-    )
