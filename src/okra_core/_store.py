@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -21,6 +21,8 @@ __all__ = [
     "EventStoreApp",
     "GuardedSQLiteRecorder",
     "ReadConflictError",
+    "ReadModelStore",
+    "SQLiteReadModelStore",
     "default_store_url",
     "store_env",
 ]
@@ -120,6 +122,61 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
         return ids
 
 
+class ReadModelStore(Protocol):
+    """Where a store keeps its persisted read models, beside its events.
+
+    Each read model is one blob saved with the log position it reflects, so a
+    restart loads it and continues from that position without counting any
+    event twice. A backend that keeps nothing between runs has no such store.
+    """
+
+    def load(self, name: str) -> tuple[int, bytes] | None:
+        """The saved ``(position, data)`` of read model ``name``, if any."""
+
+    def save(self, name: str, position: int, data: bytes) -> None:
+        """Save ``data`` at ``position``, unless a later position is already saved."""
+
+    def drop(self, name: str) -> None:
+        """Forget read model ``name`` (it will be rebuilt from the log)."""
+
+
+_READ_MODELS_TABLE = "okra_read_models"
+
+
+class SQLiteReadModelStore:
+    """Read models in a table of the event store's own SQLite file."""
+
+    def __init__(self, recorder: SQLiteApplicationRecorder) -> None:
+        self._datastore = recorder.datastore
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {_READ_MODELS_TABLE} ("
+                "name TEXT PRIMARY KEY, position INTEGER NOT NULL, data BLOB NOT NULL)"
+            )
+
+    def load(self, name: str) -> tuple[int, bytes] | None:
+        """The saved ``(position, data)`` of read model ``name``, if any."""
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT position, data FROM {_READ_MODELS_TABLE} WHERE name=?", (name,))
+            row = c.fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def save(self, name: str, position: int, data: bytes) -> None:
+        """Save ``data`` at ``position``, unless a later position is already saved."""
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {_READ_MODELS_TABLE} (name, position, data) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET position=excluded.position, data=excluded.data "
+                "WHERE excluded.position > position",
+                (name, position, data),
+            )
+
+    def drop(self, name: str) -> None:
+        """Forget read model ``name``."""
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {_READ_MODELS_TABLE} WHERE name=?", (name,))
+
+
 class EventStoreApp(Application[UUID]):
     """The eventsourcing application that stores okra's events.
 
@@ -136,6 +193,18 @@ class EventStoreApp(Application[UUID]):
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         """Settings from the given env only."""
         return Environment(name, dict(env or {}))
+
+    @property
+    def read_models(self) -> ReadModelStore | None:
+        """Where this store persists read models (``None``: it keeps nothing)."""
+        if not hasattr(self, "_read_models"):
+            recorder = self.recorder
+            self._read_models: ReadModelStore | None = (
+                SQLiteReadModelStore(recorder)
+                if isinstance(recorder, SQLiteApplicationRecorder)
+                else None
+            )
+        return self._read_models
 
     def construct_mapper(self) -> Mapper[UUID]:
         """Okra's cattrs mapper, with eventsourcing's cipher and compressor if set."""
