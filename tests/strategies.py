@@ -31,6 +31,7 @@ from okra_core import (
     CheckInSource,
     Confidence,
     ConfidenceScale,
+    ContinuationMode,
     CycleClosed,
     CyclePlanned,
     CycleStarted,
@@ -38,7 +39,9 @@ from okra_core import (
     Event,
     ExpectedEffect,
     Investment,
+    KeyResultContinued,
     KeyResultDefined,
+    KeyResultGraded,
     KeyResultRebaselined,
     KeyResultRetargeted,
     KeyResultReweighted,
@@ -48,6 +51,7 @@ from okra_core import (
     ObjectiveActivated,
     ObjectiveAligned,
     ObjectiveClosed,
+    ObjectiveContinued,
     ObjectiveDrafted,
     ObjectiveKind,
     ObjectiveReassigned,
@@ -370,6 +374,7 @@ def _action_proposed(draw: st.DrawFn) -> ActionProposed:
     )
 
 
+_grades = st.integers(0, 10).map(lambda tenths: tenths / 10)
 _parent_kinds = st.sampled_from([EntityKind.OBJECTIVE, EntityKind.KEY_RESULT])
 _weights = positive_floats
 _check_in_fields: dict[str, st.SearchStrategy[Any]] = {
@@ -414,6 +419,9 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
         weight=_weights,
     ),
     ObjectiveUnaligned.wire_name: _event(ObjectiveUnaligned, parent_id=st.uuids()),
+    ObjectiveContinued.wire_name: _event(
+        ObjectiveContinued, from_objective_id=st.uuids(), mode=st.sampled_from(ContinuationMode)
+    ),
     # key results
     KeyResultDefined.wire_name: _event(
         KeyResultDefined,
@@ -435,6 +443,15 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
     ),
     CheckInCorrected.wire_name: _event(CheckInCorrected, **_check_in_fields, reason=texts),
     CheckInRetracted.wire_name: _event(CheckInRetracted, check_in_id=st.uuids(), reason=texts),
+    KeyResultGraded.wire_name: _event(
+        KeyResultGraded,
+        score=_grades,
+        suggested=_grades,
+        attainment=_optional(finite_floats),
+        original_attainment=_optional(finite_floats),
+        rationale=texts,
+    ),
+    KeyResultContinued.wire_name: _event(KeyResultContinued, from_key_result_id=st.uuids()),
     # actions and tasks
     ActionProposed.wire_name: _action_proposed(),
     ActionPlaced.wire_name: _event(ActionPlaced),

@@ -53,6 +53,7 @@ from okra_core import (
     CheckInSource,
     Confidence,
     ConfidenceScale,
+    ContinuationMode,
     Cycle,
     CycleStatus,
     Event,
@@ -235,8 +236,11 @@ class OkraMachine(RuleBasedStateMachine):
         okra = self.okra
         return (okra.cycles(), okra.objectives(), okra.key_results(), okra.actions(), okra.playbook)
 
-    def run(self, name: str, command: Callable[[], R], ok: bool) -> R | None:
-        """Run ``command``, which must succeed if ``ok`` and be refused otherwise."""
+    def run(self, name: str, command: Callable[[], R], ok: bool, events: int = 1) -> R | None:
+        """Run ``command``, which must succeed if ``ok`` and be refused otherwise.
+
+        An accepted command must write exactly ``events`` events.
+        """
         count, before = self.count_events(), self.snapshot()
         try:
             result = command()
@@ -250,7 +254,7 @@ class OkraMachine(RuleBasedStateMachine):
         event(f"{name}: accepted")
         assert ok, f"{name} was accepted, but should be refused: {result!r}"
         written = self.count_events() - count
-        assert written == 1, f"{name} wrote {written} events"
+        assert written == events, f"{name} wrote {written} events, expected {events}"
         return result
 
     # --- references and lookups -----------------------------------------------------------
@@ -485,12 +489,82 @@ class OkraMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def close_cycle(self, data: st.DataObject) -> None:
+        """Closing grades the key results of active and closed objectives, closes the active."""
         args = Args(data, "actor", "cycle")
         actor, ref = args.actor(), self.ref(args, "cycle", self.cycles)
         state = self.find(self.okra.cycle, ref)
         ok = args.valid and state is not None and state.status is CycleStatus.ACTIVE
-        cycle = self.run("close_cycle", partial(self.okra.close_cycle, ref, actor=actor), ok)
-        assert cycle is None or cycle.status is CycleStatus.CLOSED
+        graded_states = (ObjectiveStatus.ACTIVE, ObjectiveStatus.CLOSED)
+        objectives = [o for o in self.okra.objectives() if state and o.cycle_id == state.id]
+        active = [o for o in objectives if o.status is ObjectiveStatus.ACTIVE]
+        graded = [
+            (kr, kr.attainment().value)
+            for o in objectives
+            if o.status in graded_states
+            for kr in self.okra.key_results(o.id)
+        ]
+        close = partial(self.okra.close_cycle, ref, actor=actor)
+        cycle = self.run("close_cycle", close, ok, events=1 + len(active) + len(graded))
+        if cycle is None:
+            return
+        assert cycle.status is CycleStatus.CLOSED
+        for objective in active:
+            assert self.okra.objective(objective.id).status is ObjectiveStatus.CLOSED
+        for key_result, attainment in graded:
+            grade = self.okra.key_result(key_result.id).grade
+            assert grade is not None
+            clamped = 0.0 if attainment is None else min(1.0, max(0.0, attainment))
+            assert abs(grade.suggested - clamped) <= 0.05 + 1e-9
+            assert grade.score == grade.suggested
+            assert grade.attainment == attainment
+
+    @rule(data=st.data())
+    def continue_objective(self, data: st.DataObject) -> None:
+        args = Args(data, "actor", "objective", "cycle", "mode")
+        actor = args.actor()
+        ref = self.ref(args, "objective", self.objectives)
+        cycle_ref = self.ref(args, "cycle", self.cycles)
+        mode = args.enum("mode", ContinuationMode, "copy")
+        source = self.find(self.okra.objective, ref)
+        target = self.find(self.okra.cycle, cycle_ref)
+        how = member_of(ContinuationMode, mode)
+        ok = (
+            args.valid
+            and source is not None
+            and target is not None
+            and target.id != source.cycle_id
+            and target.status is not CycleStatus.CLOSED
+        )
+        taken = []
+        if source is not None:
+            taken = [
+                kr
+                for kr in self.okra.key_results(source.id)
+                if how is not ContinuationMode.CARRY_OVER
+                or kr.attainment().value is None
+                or kr.attainment().value < 1  # type: ignore[operator]
+            ]
+        go = partial(self.okra.continue_objective, ref, cycle=cycle_ref, mode=mode, actor=actor)
+        new = self.run("continue_objective", go, ok, events=2 + 2 * len(taken))
+        if new is None:
+            return
+        assert source is not None
+        assert target is not None
+        self.objectives.append(new.id)
+        assert (new.cycle_id, new.status, new.title) == (
+            target.id,
+            ObjectiveStatus.DRAFT,
+            source.title,
+        )
+        assert new.continues is not None
+        assert (new.continues.from_objective_id, new.continues.mode) == (source.id, how)
+        copies = self.okra.key_results(new.id)
+        assert [k.continues_id for k in copies] == [k.id for k in taken]
+        for copy, original in zip(copies, taken, strict=True):
+            self.key_results.append(copy.id)
+            assert copy.metric.kind == original.metric.kind
+            if how is ContinuationMode.EXTEND or not isinstance(original.metric, Change):
+                assert copy.metric == original.metric
 
     # --- objectives ---------------------------------------------------------------------
 
@@ -1090,6 +1164,37 @@ class OkraMachine(RuleBasedStateMachine):
             assert playbook.id == PLAYBOOK_ID
             assert playbook.settings == expected
 
+    # --- time travel ----------------------------------------------------------------------
+
+    @rule(data=st.data())
+    def travel_in_time(self, data: st.DataObject) -> None:
+        """*Known at* t is the fold of the events recorded by t; *as of* t adds the
+        check-ins known now that were effective by t."""
+        span = self.clock.now() - START
+        at = START + data.draw(st.timedeltas(min_value=timedelta(0), max_value=span), label="back")
+        known: dict[UUID, AnyEntity] = {}
+        for recorded in self.okra.history():
+            if recorded.recorded_at <= at:
+                known[recorded.originator_id] = project(known.get(recorded.originator_id), recorded)
+        ids = self.cycles + self.objectives + self.key_results + self.actions
+        for entity_id in ids:
+            expected = known.get(entity_id)
+            if expected is None:
+                try:
+                    self.okra.state(entity_id, as_known_at=at)
+                except NotFoundError:
+                    continue
+                raise AssertionError(f"{entity_id} found before it was created")
+            assert self.okra.state(entity_id, as_known_at=at) == expected
+            then = self.okra.state(entity_id, as_of=at)
+            if isinstance(expected, KeyResult):
+                current = self.okra.key_result(entity_id)
+                effective = tuple(c for c in current.check_ins if c.effective_at <= at)
+                expected = attrs.evolve(
+                    expected, check_ins=effective, retracted_ids=current.retracted_ids
+                )
+            assert then == expected
+
     # --- the invariant: the log rebuilds the live state -----------------------------
 
     def assert_serves(self, okra: Okra, rebuilt: dict[UUID, AnyEntity]) -> None:
@@ -1148,13 +1253,28 @@ class SQLiteMachine(OkraMachine):
 
     def teardown(self) -> None:
         try:
+            self.assert_same(persisted=False)
             super().teardown()
         finally:
             self.folder.cleanup()
 
+    @rule()
+    def restart(self) -> None:
+        """Close (saving the read model) and open again: it continues from where it was."""
+        self.okra.close()
+        self.okra = Okra(self.store_url(), clock=self.clock)
+        self.assert_same(persisted=False)
+
     @invariant()
     def a_fresh_instance_sees_the_same(self) -> None:
-        with Okra(self.store_url(), clock=self.clock) as fresh:
+        """A fresh instance starts from the saved read model (saved when the previous
+        fresh instance closed, so usually some events behind) and catches up."""
+        self.assert_same(persisted=True)
+
+    def assert_same(self, *, persisted: bool) -> None:
+        """A fresh instance (from the saved read model, or rebuilt from the whole log)
+        agrees with the live one."""
+        with Okra(self.store_url(), clock=self.clock, persist_read_model=persisted) as fresh:
             assert list(fresh.history()) == list(self.okra.history())
             assert fresh.cycles() == self.okra.cycles()
             assert fresh.objectives() == self.okra.objectives()

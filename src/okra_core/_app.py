@@ -12,7 +12,7 @@ import contextlib
 import enum
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final, TypeVar, cast
 from uuid import UUID, uuid4
 
@@ -20,6 +20,9 @@ import attrs
 from eventsourcing.domain import EventSourcingError
 from eventsourcing.persistence import Notification, PersistenceError, RecordConflictError
 
+from ._alignment import AlignmentTree, alignment_tree, orphans
+from ._audit import Diff, LogEntry, diff_states, log_entry
+from ._bets import BetsLedger, Calibration, bets_ledger, calibration
 from ._checks import check_number, check_probability, check_text, prefixed, raise_if
 from ._clock import Clock, SystemClock, as_utc
 from ._codec import EventCodec
@@ -35,13 +38,21 @@ from ._errors import (
 )
 from ._events import (
     ActionProposed,
+    CheckInCorrected,
     CheckInRecorded,
+    CheckInRetracted,
     Event,
     EventRegistry,
+    KeyResultContinued,
     KeyResultDefined,
+    ObjectiveContinued,
     ObjectiveDrafted,
     TaskAdded,
 )
+from ._explain import Explanation, explain_key_result, explain_objective
+from ._focus import FocusList, focus
+from ._history import EntityHistory
+from ._history import as_of as _as_of
 from ._metrics import Attainment, Change, Metric, check_value
 from ._model import (
     PLAYBOOK_ID,
@@ -56,13 +67,27 @@ from ._model import (
     Stamp,
     Task,
     project,
+    suggest_grade,
 )
-from ._store import EventStoreApp, ReadConflictError, default_store_url, store_env
+from ._progress import (
+    CycleProgress,
+    KeyResultProgress,
+    ObjectiveProgress,
+    OwnerProgress,
+    cycle_progress,
+    key_result_progress,
+    objective_progress,
+    owner_progress,
+)
+from ._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
+from ._scores import BusinessReview, Scorecard, business_review, lineage, scorecard
+from ._store import EventStoreApp, ReadConflictError, ReadModelStore, default_store_url, store_env
 from ._values import (
     AlignmentLink,
     CheckInSource,
     Confidence,
     ConfidenceScale,
+    ContinuationMode,
     CycleStatus,
     ExpectedEffect,
     Investment,
@@ -74,8 +99,9 @@ from ._values import (
     RollupPolicy,
     ScoringPolicy,
 )
+from ._world import World
 
-__all__ = ["Authorizer", "Okra", "Ref"]
+__all__ = ["Authorizer", "Okra", "Ref", "When"]
 
 Ref = UUID | str | Entity | Task | CheckIn
 """How commands and queries accept an entity: the object itself, its id, a unique
@@ -89,6 +115,10 @@ changes, or for a command that creates one, the entity it is created in (the cyc
 of a new objective, the objective of a new key result), else ``None``.
 """
 
+When = datetime | date | None
+"""An instant for ``as_of`` / ``as_known_at``: an aware datetime, or a date (meaning
+the end of that day, UTC); ``None`` for now."""
+
 T = TypeVar("T", bound=Entity)
 C = TypeVar("C")
 En = TypeVar("En", bound=enum.Enum)
@@ -96,6 +126,8 @@ En = TypeVar("En", bound=enum.Enum)
 _MIN_PREFIX: Final = 4
 _METRIC_EXPECTED: Final = "expected a metric: Change, StayAbove, StayBelow, Range or Milestone"
 _BATCH: Final = 1000
+# After catching up on this many events, save the read model (it is also saved on close).
+_CHECKPOINT_EVERY: Final = 10_000
 _UNCHANGED: Any = object()
 
 
@@ -145,6 +177,7 @@ class Okra:
         authorizer: Authorizer | None = None,
         registry: EventRegistry | None = None,
         settings: Mapping[str, str] | None = None,
+        persist_read_model: bool = True,
     ) -> None:
         if url is not None and not isinstance(cast(object, url), str):
             raise ValidationError.single("url", f"expected a store URL, got {type(url).__name__}")
@@ -153,6 +186,10 @@ class Okra:
         self._authorizer = authorizer if authorizer is not None else _allow_all
         self._codec = EventCodec(registry)
         self._closed = False
+        self._persist = persist_read_model
+        self._restored = False
+        self._saved_position = 0
+        self._fingerprint = fingerprint(self._codec.registry)
         try:
             env = store_env(self.url)
             env.update(settings or {})
@@ -170,13 +207,48 @@ class Okra:
         # commands): checked again inside the write, see GuardedSQLiteRecorder.
         self._reads: dict[UUID, int] | None = None
         self._check_in_key_result: dict[UUID, UUID] = {}
+        # Indexed histories for time travel: loaded per entity on demand, or all
+        # at once for a query about the past; kept up to date once loaded.
+        self._histories: dict[UUID, EntityHistory] = {}
+        self._all_histories = False
 
     # --- lifecycle --------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the store's connections; the instance can no longer be used."""
-        self._closed = True
-        self._store.close()
+        """Save the read model (where the store keeps one), release the store's connections.
+
+        The instance can no longer be used.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                self._checkpoint()
+            finally:
+                self._closed = True
+                self._store.close()
+
+    def rebuild(self) -> int:
+        """Forget the saved read model and rebuild every entity from the whole log.
+
+        Returns the number of events folded. Useful after upgrading okra, or to
+        prove that the read model is what the log says.
+        """
+        with self._lock:
+            read_models = self._read_models()
+            if read_models is not None:
+                self._storage(lambda: read_models.drop(READ_MODEL_NAME))
+            self._states.clear()
+            self._task_action.clear()
+            self._check_in_key_result.clear()
+            self._histories.clear()
+            self._all_histories = False
+            self._position = self._saved_position = 0
+            self._ahead.clear()
+            self._restored = True
+            self._refresh()
+            self._checkpoint()
+            return sum(state.version for state in self._states.values())
 
     def __enter__(self) -> Okra:
         return self
@@ -238,11 +310,94 @@ class Okra:
             state = self._target(Cycle, cycle, actor, "start_cycle")
             return self._save_one(Cycle, state.start(stamp))
 
-    def close_cycle(self, cycle: Ref, *, actor: str) -> Cycle:
-        """Close an active cycle: its key results take no more check-ins."""
+    def close_cycle(
+        self,
+        cycle: Ref,
+        *,
+        actor: str,
+        grades: Mapping[Ref, float | tuple[float, str]] | None = None,
+    ) -> Cycle:
+        """Close an active cycle, grade its key results and close its active objectives.
+
+        Every key result of the cycle's active and closed objectives gets an
+        immutable grade from 0.0 to 1.0 in steps of 0.1. The suggestion is
+        ``clamp(p, 0, 1)`` rounded half up (see :func:`suggest_grade`), with ``p``
+        the attainment now. ``grades`` overrides it per key result, as
+        ``{key_result: (score, rationale)}``; a score other than the suggestion
+        needs a rationale. Draft objectives are left ungraded; abandoned ones too.
+        It all happens in one write, or not at all.
+        """
         with self._command(actor) as stamp:
             state = self._target(Cycle, cycle, actor, "close_cycle")
-            return self._save_one(Cycle, state.close(stamp))
+            events: list[Event] = [state.close(stamp)]
+            objectives = [
+                self._note(o)
+                for o in self._all(Objective)
+                if o.cycle_id == state.id
+                and o.status in (ObjectiveStatus.ACTIVE, ObjectiveStatus.CLOSED)
+            ]
+            key_results = [kr for o in objectives for kr in self._key_results_of(o.id)]
+            overrides = self._grade_overrides(grades, key_results)
+            events += [o.close(stamp) for o in objectives if o.status is ObjectiveStatus.ACTIVE]
+            for key_result in key_results:
+                attainment = key_result.attainment().value
+                suggested = suggest_grade(attainment)
+                score, rationale = overrides.get(key_result.id, (suggested, ""))
+                events.append(
+                    key_result.grade_at_close(
+                        stamp,
+                        score=score,
+                        suggested=suggested,
+                        attainment=attainment,
+                        original_attainment=key_result.attainment(original=True).value,
+                        rationale=rationale,
+                    )
+                )
+            self._save(*events)
+            return self._get(Cycle, state.id)
+
+    def _grade_overrides(
+        self,
+        grades: Mapping[Ref, float | tuple[float, str]] | None,
+        key_results: Sequence[KeyResult],
+    ) -> dict[UUID, tuple[float, str]]:
+        if grades is None:
+            return {}
+        if not isinstance(cast(object, grades), Mapping):
+            raise ValidationError.single(
+                "grades", "expected a mapping {key_result: (score, rationale)}"
+            )
+        in_cycle = {kr.id: kr for kr in key_results}
+        errors: list[FieldError] = []
+        overrides: dict[UUID, tuple[float, str]] = {}
+        for ref, given in grades.items():
+            path = f"grades[{ref if isinstance(ref, str) else getattr(ref, 'short_id', ref)}]"
+            try:
+                found = self._find(KeyResult, ref, path)
+            except (ValidationError, NotFoundError) as exc:
+                errors += (
+                    exc.errors if isinstance(exc, ValidationError) else [FieldError(path, str(exc))]
+                )
+                continue
+            if found.id not in in_cycle:
+                errors.append(FieldError(path, f"{found.title!r} is not graded in this cycle"))
+                continue
+            score, rationale = given if isinstance(given, tuple) else (given, "")
+            problems = _check_grade(path, score, rationale)
+            suggested = suggest_grade(found.attainment().value)
+            if not problems and score != suggested and not str(rationale).strip():
+                problems.append(
+                    FieldError(
+                        f"{path}.rationale",
+                        f"expected a rationale for a score of {score:g} "
+                        f"instead of the suggested {suggested:g}",
+                    )
+                )
+            errors += problems
+            if not problems:
+                overrides[found.id] = (float(score), str(rationale).strip())
+        raise_if(errors)
+        return overrides
 
     # --- objectives ---------------------------------------------------------------
 
@@ -386,6 +541,88 @@ class Okra:
             state = self._target(Objective, objective, actor, "unalign")
             target = self._find_any((Objective, KeyResult), parent, "parent")
             return self._save_one(Objective, state.unalign(stamp, parent_id=target.id))
+
+    def continue_objective(
+        self,
+        objective: Ref,
+        *,
+        cycle: Ref,
+        actor: str,
+        mode: ContinuationMode | str = ContinuationMode.CARRY_OVER,
+    ) -> Objective:
+        """Continue an objective into another cycle, as a new draft linked to it.
+
+        ``carry_over`` takes only the key results not yet met, with a change
+        metric's baseline moved to its latest value (the rest of the way is the new
+        goal); ``clone`` takes every key result as defined now, with change
+        baselines to be measured afresh (a recurring objective); ``extend`` takes
+        every key result unchanged, so progress keeps counting from the original
+        baseline. Alignment links are not copied. Each new key result records the
+        one it continues, so its story can be followed across cycles.
+        """
+        with self._command(actor) as stamp:
+            errors: list[FieldError] = []
+            how = _enum(errors, "mode", ContinuationMode, mode)
+            raise_if(errors)
+            source = self._find(Objective, objective, "objective")
+            target = self._find(Cycle, cycle, "cycle")
+            if target.id == source.cycle_id:
+                raise ValidationError.single(
+                    "cycle", f"expected another cycle than {target.name!r}, the objective's own"
+                )
+            self._require_cycle_open(target, "continue an objective into")
+            self._authorize(actor, "continue_objective", target)
+            key_results = self._key_results_of(source.id)
+            if how is ContinuationMode.CARRY_OVER:
+                key_results = [kr for kr in key_results if not _met(kr)]
+            new_id = uuid4()
+            events: list[Event] = [
+                ObjectiveDrafted(
+                    originator_id=new_id,
+                    originator_version=1,
+                    recorded_at=stamp.at,
+                    actor=stamp.actor,
+                    title=source.title,
+                    description=source.description,
+                    owner=source.owner,
+                    cycle_id=target.id,
+                    kind=source.kind,
+                    rollup=source.rollup,
+                ),
+                ObjectiveContinued(
+                    originator_id=new_id,
+                    originator_version=2,
+                    recorded_at=stamp.at,
+                    actor=stamp.actor,
+                    from_objective_id=source.id,
+                    mode=how,
+                ),
+            ]
+            for key_result in key_results:
+                kr_id = uuid4()
+                events += [
+                    KeyResultDefined(
+                        originator_id=kr_id,
+                        originator_version=1,
+                        recorded_at=stamp.at,
+                        actor=stamp.actor,
+                        objective_id=new_id,
+                        title=key_result.title,
+                        metric=_continued_metric(key_result, how),
+                        unit=key_result.unit,
+                        weight=key_result.weight,
+                        owner=key_result.owner,
+                    ),
+                    KeyResultContinued(
+                        originator_id=kr_id,
+                        originator_version=2,
+                        recorded_at=stamp.at,
+                        actor=stamp.actor,
+                        from_key_result_id=key_result.id,
+                    ),
+                ]
+            self._save(*events)
+            return self._get(Objective, new_id)
 
     # --- key results ------------------------------------------------------------
 
@@ -868,6 +1105,344 @@ class Okra:
         except PersistenceError as exc:
             raise StorageError(f"cannot read {self.url}: {exc}") from exc
 
+    # --- projections ----------------------------------------------------------------
+    #
+    # Each query builds the World it is asked about (now by default; *as of* an
+    # instant; *as known at* an instant) and hands it to a pure projection.
+
+    def key_result_progress(
+        self, key_result: Ref, *, as_of: When = None, as_known_at: When = None
+    ) -> KeyResultProgress:
+        """Attainment, pace, confidence and forecast of one key result."""
+        with self._reading(as_of, as_known_at) as world:
+            return key_result_progress(world, self._in(world, KeyResult, key_result))
+
+    def objective_progress(
+        self, objective: Ref, *, as_of: When = None, as_known_at: When = None
+    ) -> ObjectiveProgress:
+        """An objective's progress rolled up from its key results and contributors."""
+        with self._reading(as_of, as_known_at) as world:
+            return objective_progress(world, self._in(world, Objective, objective))
+
+    def cycle_progress(
+        self, cycle: Ref, *, as_of: When = None, as_known_at: When = None
+    ) -> CycleProgress:
+        """The dashboard of a cycle: every objective's progress, per owner and overall."""
+        with self._reading(as_of, as_known_at) as world:
+            return cycle_progress(world, self._in(world, Cycle, cycle))
+
+    def owner_progress(
+        self,
+        owner: str,
+        *,
+        cycle: Ref | None = None,
+        as_of: When = None,
+        as_known_at: When = None,
+    ) -> OwnerProgress:
+        """Progress of everything one person owns (in one cycle, or in open cycles)."""
+        raise_if(check_text("owner", owner))
+        with self._reading(as_of, as_known_at) as world:
+            in_cycle = self._in(world, Cycle, cycle) if cycle is not None else None
+            return owner_progress(world, owner.strip(), in_cycle)
+
+    def alignment_tree(
+        self, *, cycle: Ref | None = None, as_of: When = None, as_known_at: When = None
+    ) -> AlignmentTree:
+        """Objectives as a tree, from those aligned to nothing down through their links."""
+        with self._reading(as_of, as_known_at) as world:
+            in_cycle = self._in(world, Cycle, cycle) if cycle is not None else None
+            return alignment_tree(world, in_cycle)
+
+    def orphans(
+        self, *, cycle: Ref | None = None, as_of: When = None, as_known_at: When = None
+    ) -> list[Objective]:
+        """Objectives aligned to nothing, with nothing aligned to them."""
+        with self._reading(as_of, as_known_at) as world:
+            in_cycle = self._in(world, Cycle, cycle) if cycle is not None else None
+            return orphans(world, in_cycle)
+
+    def focus(
+        self,
+        *,
+        owner: str | None = None,
+        cycle: Ref | None = None,
+        as_of: When = None,
+        as_known_at: When = None,
+    ) -> FocusList:
+        """What needs attention this week, ranked, each item with its reason."""
+        if owner is not None:
+            raise_if(check_text("owner", owner))
+        with self._reading(as_of, as_known_at) as world:
+            in_cycle = self._in(world, Cycle, cycle) if cycle is not None else None
+            return focus(world, owner=owner.strip() if owner else None, cycle=in_cycle)
+
+    def scorecard(self, cycle: Ref, *, as_of: When = None, as_known_at: When = None) -> Scorecard:
+        """Grades of a cycle's key results and objectives, read by kind."""
+        with self._reading(as_of, as_known_at) as world:
+            return scorecard(world, self._in(world, Cycle, cycle))
+
+    def business_review(
+        self, cycle: Ref, *, as_of: When = None, as_known_at: When = None
+    ) -> BusinessReview:
+        """A cycle's review per owner: scores, committed objectives missed, learnings."""
+        with self._reading(as_of, as_known_at) as world:
+            return business_review(world, self._in(world, Cycle, cycle))
+
+    def bets(
+        self,
+        *,
+        cycle: Ref | None = None,
+        owner: str | None = None,
+        as_of: When = None,
+        as_known_at: When = None,
+    ) -> BetsLedger:
+        """The ledger of actions: investment, expected and observed effect, outcome."""
+        if owner is not None:
+            raise_if(check_text("owner", owner))
+        with self._reading(as_of, as_known_at) as world:
+            in_cycle = self._in(world, Cycle, cycle) if cycle is not None else None
+            return bets_ledger(world, cycle=in_cycle, owner=owner.strip() if owner else None)
+
+    def calibration(
+        self,
+        *,
+        owner: str | None = None,
+        cycle: Ref | None = None,
+        as_of: When = None,
+        as_known_at: When = None,
+    ) -> Calibration:
+        """Stated confidence against final outcomes, per owner (Brier scores)."""
+        if owner is not None:
+            raise_if(check_text("owner", owner))
+        with self._reading(as_of, as_known_at) as world:
+            in_cycle = self._in(world, Cycle, cycle) if cycle is not None else None
+            return calibration(world, owner=owner.strip() if owner else None, cycle=in_cycle)
+
+    def world(self, *, as_of: When = None, as_known_at: When = None) -> World:
+        """Every entity at one instant, for your own projections (see :class:`World`).
+
+        The world is a snapshot: later commands do not change it.
+        """
+        with self._reading(as_of, as_known_at) as world:
+            if world.known_at is None and world.at == as_utc("clock", self.clock.now()):
+                return World(dict(self._states), at=world.at)
+            return world
+
+    def state(self, ref: Ref, *, as_of: When = None, as_known_at: When = None) -> AnyEntity:
+        """One entity as it was: *as of* an instant and/or *as known at* an instant.
+
+        ``as_of`` gives what was true then, with everything known now (a check-in
+        backdated to before ``as_of`` counts, even if recorded after it);
+        ``as_known_at`` gives only what had been recorded by then, so a report
+        made that day can be reproduced exactly. A date means the end of that day.
+        """
+        with self._lock:
+            self._refresh()
+            entity_id = self._resolve_any(ref)
+            at, known = self._instants(as_of, as_known_at)
+            if at is None:
+                return self._states[entity_id]
+            state = _as_of(self._history_of(entity_id), at, known)
+            if state is None:
+                created = self._states[entity_id].created_at
+                raise NotFoundError(
+                    _kind_name(type(self._states[entity_id])),
+                    str(ref),
+                    f"it was created at {created.isoformat()}, after {at.isoformat()}",
+                )
+            return state
+
+    def explain(self, ref: Ref, *, as_of: When = None, as_known_at: When = None) -> Explanation:
+        """Why a key result's attainment or an objective's progress is what it is.
+
+        The answer gives the formula with the numbers filled in, each term (baseline,
+        target, latest value; or each rolled-up item with its weight) and the events
+        that set them.
+        """
+        with self._reading(as_of, as_known_at) as world:
+            found = self._find_any((Objective, KeyResult), ref, "ref")
+            state = self._in(world, type(found), found.id)
+            definitions_by = world.at if world.known_at is None else min(world.at, world.known_at)
+
+            def events_of(entity_id: UUID) -> list[Event]:
+                return [
+                    e
+                    for e in self._history_of(entity_id)
+                    if e.recorded_at <= (world.known_at or e.recorded_at)
+                    and (_about_check_ins(e) or e.recorded_at <= definitions_by)
+                ]
+
+            if isinstance(state, KeyResult):
+                return explain_key_result(world, state, events_of)
+            assert isinstance(state, Objective)
+            return explain_objective(world, state, events_of)
+
+    def lineage(self, key_result: Ref) -> list[KeyResult]:
+        """A key result's story across cycles: those it continues and those continuing it.
+
+        Oldest first (see :meth:`continue_objective`).
+        """
+        with self._reading(None, None) as world:
+            return list(lineage(world, self._in(world, KeyResult, key_result)))
+
+    def timeline(self, ref: Ref) -> list[LogEntry]:
+        """An entity's events, oldest first, each saying who did what, when and why."""
+        with self._lock:
+            self._refresh()
+            entity_id = self._resolve_any(ref)
+            label = self._label(entity_id)
+            return [log_entry(event, label) for event in self._history_of(entity_id)]
+
+    def audit(
+        self,
+        *,
+        actor: str | None = None,
+        ref: Ref | None = None,
+        since: When = None,
+        until: When = None,
+    ) -> list[LogEntry]:
+        """The whole log in the order it was recorded, with positions, optionally filtered.
+
+        Args:
+            actor: only what this actor did.
+            ref: only the events of this entity.
+            since: only events recorded at or after this instant (a date: from its start).
+            until: only events recorded up to this instant (a date: to its end).
+        """
+        errors: list[FieldError] = []
+        if actor is not None:
+            errors += check_text("actor", actor)
+        start = _collect(errors, lambda: as_utc("since", since)) if since is not None else None
+        end = (
+            _collect(errors, lambda: _instant("until", until, None)) if until is not None else None
+        )
+        raise_if(errors)
+        with self._lock:
+            self._refresh()
+            entity_id = self._resolve_any(ref) if ref is not None else None
+            last = self._position
+        entries = []
+        for notification in self._notifications(0):
+            if notification.id > last:
+                break
+            if entity_id is not None and notification.originator_id != entity_id:
+                continue
+            event = self._decode(notification)
+            if (
+                (actor is None or event.actor == actor.strip())
+                and (start is None or event.recorded_at >= start)
+                and (end is None or event.recorded_at <= end)
+            ):
+                label = self._label(event.originator_id)
+                entries.append(log_entry(event, label, notification.id))
+        return entries
+
+    def diff(
+        self, ref: Ref, *, start: datetime | date, end: When = None, known: bool = False
+    ) -> Diff:
+        """How an entity changed from ``start`` to ``end`` (default now).
+
+        States are compared *as of* each instant, or *as known at* each instant with
+        ``known=True``; the events recorded in between are listed with the changes.
+        """
+        with self._lock:
+            self._refresh()
+            entity_id = self._resolve_any(ref)
+            now = as_utc("clock", self.clock.now())
+            errors: list[FieldError] = []
+            begin = _collect(errors, lambda: _instant("start", start, now))
+            finish = _collect(errors, lambda: _instant("end", end, now)) if end is not None else now
+            if begin is not None and finish is not None and finish < begin:
+                errors.append(FieldError("end", "expected an instant after the start"))
+            raise_if(errors)
+            history = self._history_of(entity_id)
+            before = _as_of(history, begin, begin if known else None)
+            after = _as_of(history, finish, finish if known else None)
+            if after is None:
+                raise NotFoundError(
+                    _kind_name(type(self._states[entity_id])),
+                    str(ref),
+                    f"it did not exist yet at {finish.isoformat()}",
+                )
+            label = self._label(entity_id)
+            between = (
+                log_entry(event, label) for event in history if begin < event.recorded_at <= finish
+            )
+            return diff_states(before, after, start=begin, end=finish, events=between)
+
+    # --- internals: reading the past ----------------------------------------------------
+
+    @contextlib.contextmanager
+    def _reading(self, as_of: When, as_known_at: When) -> Iterator[World]:
+        with self._lock:
+            self._refresh()
+            at, known = self._instants(as_of, as_known_at)
+            if at is None:
+                yield World(self._states, at=as_utc("clock", self.clock.now()))
+                return
+            self._load_histories()
+            # In the order of self._states: the order of their first events in the log.
+            states = {
+                entity_id: state
+                for entity_id in self._states
+                if (state := _as_of(self._histories[entity_id], at, known)) is not None
+            }
+            yield World(states, at=at, known_at=known)
+
+    def _instants(self, as_of: When, as_known_at: When) -> tuple[datetime | None, datetime | None]:
+        """``(at, known_at)`` for a query; ``(None, None)`` for the present."""
+        if as_of is None and as_known_at is None:
+            return None, None
+        now = as_utc("clock", self.clock.now())
+        errors: list[FieldError] = []
+        at = _collect(errors, lambda: _instant("as_of", as_of, now)) if as_of is not None else None
+        known = (
+            _collect(errors, lambda: _instant("as_known_at", as_known_at, now))
+            if as_known_at is not None
+            else None
+        )
+        raise_if(errors)
+        return (at if at is not None else known), known
+
+    def _label(self, entity_id: UUID) -> str:
+        state = self._states.get(entity_id)
+        return state.label if state is not None else entity_id.hex[:8]
+
+    def _in(self, world: World, cls: type[T], ref: Ref) -> T:
+        """The entity ``ref`` names, as it is in ``world`` (it must exist there)."""
+        found = self._find(cls, ref, _path_name(cls))
+        state = world.get(found.id)
+        if not isinstance(state, cls):
+            raise NotFoundError(
+                _kind_name(cls), found.label, f"it did not exist yet at {world.at.isoformat()}"
+            )
+        return state
+
+    def _history_of(self, entity_id: UUID) -> EntityHistory:
+        history = self._histories.get(entity_id)
+        if history is None:
+            history = EntityHistory()
+            try:
+                for event in self._store.events.get(entity_id):
+                    history.append(cast(Event, event))
+            except PersistenceError as exc:
+                raise StorageError(f"cannot read {self.url}: {exc}") from exc
+            self._histories[entity_id] = history
+        return history
+
+    def _load_histories(self) -> None:
+        """Index every entity's history (once; kept up to date from then on)."""
+        if self._all_histories:
+            return
+        last = max(self._position, *self._ahead) if self._ahead else self._position
+        for notification in self._notifications(0):
+            if notification.id > last:
+                break
+            event = self._decode(notification)
+            history = self._histories.setdefault(event.originator_id, EntityHistory())
+            history.append(event)
+        self._all_histories = True
+
     # --- internals: reading the log -------------------------------------------------
 
     def _notifications(self, after: int) -> Iterator[Notification]:
@@ -891,22 +1466,71 @@ class Okra:
     def _read_log(self, after: int) -> Iterator[Event]:
         return map(self._decode, self._notifications(after))
 
+    def _read_models(self) -> ReadModelStore | None:
+        if not self._persist:
+            return None
+        return self._storage(lambda: self._store.read_models)
+
+    def _storage(self, operation: Callable[[], C]) -> C:
+        try:
+            return operation()
+        except (PersistenceError, OSError) as exc:
+            raise StorageError(f"cannot use {self.url}: {exc}") from exc
+
+    def _restore(self) -> None:
+        """Start from the saved read model, if there is a usable one."""
+        self._restored = True
+        read_models = self._read_models()
+        saved = self._storage(lambda: read_models.load(READ_MODEL_NAME)) if read_models else None
+        if saved is None:
+            return
+        position, data = saved
+        states = load_states(data, self._fingerprint)
+        if states is None:
+            return
+        self._states.update(states)
+        for state in states.values():
+            if isinstance(state, Action):
+                self._task_action.update((task.id, state.id) for task in state.tasks)
+            elif isinstance(state, KeyResult):
+                ids = [c.id for c in state.check_ins] + list(state.retracted_ids)
+                self._check_in_key_result.update((i, state.id) for i in ids)
+        self._position = self._saved_position = position
+
+    def _checkpoint(self) -> None:
+        """Save the read model if it moved on since it was last saved."""
+        read_models = self._read_models()
+        if read_models is None or self._ahead or self._position <= self._saved_position:
+            return
+        data = dump_states(self._states, self._fingerprint)
+        self._storage(lambda: read_models.save(READ_MODEL_NAME, self._position, data))
+        self._saved_position = self._position
+
     def _refresh(self) -> None:
         """Fold in events recorded since the last look, by this or another process."""
         if self._closed:
             raise StorageError(f"this Okra on {self.url} was closed; open a new one")
+        if not self._restored:
+            self._restore()
         for notification in self._notifications(self._position):
             if notification.id in self._ahead:
                 self._ahead.discard(notification.id)
             else:
                 self._apply(self._decode(notification))
             self._position = notification.id
+        if self._position - self._saved_position >= _CHECKPOINT_EVERY:
+            self._checkpoint()
 
     def _apply(self, event: Event) -> None:
         state = self._states.get(event.originator_id)
         if state is not None and event.originator_version <= state.version:
             return  # already folded in (a save interrupted before it moved the position)
-        self._states[event.originator_id] = project(state, event)
+        state = self._states[event.originator_id] = project(state, event)
+        history = self._histories.get(event.originator_id)
+        if history is None and self._all_histories:
+            history = self._histories[event.originator_id] = EntityHistory()
+        if history is not None:
+            history.append(event, state)
         if isinstance(event, TaskAdded):
             self._task_action[event.task_id] = event.originator_id
         elif isinstance(event, CheckInRecorded):
@@ -1213,6 +1837,23 @@ def _match(
     raise NotFoundError(kind, ref, hint + (" or its exact title" if titles else ""))
 
 
+def _instant(path: str, value: datetime | date, now: datetime | None) -> datetime:
+    """An aware instant for a query; a date means the last moment of that day (UTC).
+
+    With ``now``, an instant in the future is refused (a date of today means now).
+    """
+    instant = as_utc(path, value, end_of_day=True)
+    if not isinstance(value, datetime):
+        instant -= timedelta(microseconds=1)
+    if now is None:
+        return instant
+    if instant > now and not isinstance(value, datetime) and instant - now < timedelta(days=1):
+        return now  # "as of today" is now
+    if instant > now:
+        raise ValidationError.single(path, f"expected an instant not in the future, got {value}")
+    return instant
+
+
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
@@ -1253,6 +1894,42 @@ def _sequence(errors: list[FieldError], path: str, value: object) -> list[Any]:
         return list(value)
     errors.append(FieldError(path, f"expected a list, got {type(value).__name__}"))
     return []
+
+
+def _about_check_ins(event: Event) -> bool:
+    return isinstance(event, CheckInRecorded | CheckInCorrected | CheckInRetracted)
+
+
+def _met(key_result: KeyResult) -> bool:
+    attainment = key_result.attainment().value
+    return attainment is not None and attainment >= 1
+
+
+def _continued_metric(key_result: KeyResult, mode: ContinuationMode) -> Metric:
+    """The metric a continued key result starts with (see ``continue_objective``)."""
+    metric = key_result.metric
+    if not isinstance(metric, Change) or mode is ContinuationMode.EXTEND:
+        return metric
+    baseline = key_result.current_value if mode is ContinuationMode.CARRY_OVER else None
+    try:
+        return attrs.evolve(metric, baseline=baseline)
+    except ValidationError:
+        # The latest value does not fit the levels (it passed the commit level,
+        # say): the new key result measures its baseline afresh instead.
+        return attrs.evolve(metric, baseline=None)
+
+
+def _check_grade(path: str, score: object, rationale: object) -> list[FieldError]:
+    errors = check_number(f"{path}.score", score, minimum=0)
+    if not errors and score > 1:  # type: ignore[operator]
+        errors.append(FieldError(f"{path}.score", f"expected a score from 0.0 to 1.0, got {score}"))
+    if not errors and abs(score * 10 - round(score * 10)) > 1e-9:  # type: ignore[operator]
+        errors.append(
+            FieldError(f"{path}.score", f"expected one decimal (0.0, 0.1, ... 1.0), got {score}")
+        )
+    if not isinstance(rationale, str):
+        errors.append(FieldError(f"{path}.rationale", "expected text"))
+    return errors
 
 
 def _check_weight(path: str, weight: object) -> list[FieldError]:

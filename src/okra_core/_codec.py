@@ -183,8 +183,17 @@ def make_converter() -> cattrs.Converter:
         return structure
 
     converter.register_structure_hook_factory(_is_variadic_tuple, tuple_factory)
+    # Sets (of ids, in entity states) are stored as sorted lists.
+    converter.register_unstructure_hook_func(
+        _is_set, lambda value: sorted(converter.unstructure(item) for item in value)
+    )
     _register_metric_union(converter)
     return converter
+
+
+def _is_set(t: Any) -> bool:
+    origin: Any = get_origin(t) or t
+    return origin in (set, frozenset)
 
 
 def _register_metric_union(converter: cattrs.Converter) -> None:

@@ -24,6 +24,7 @@ from ._values import (
     AlignmentLink,
     CheckInSource,
     Confidence,
+    ContinuationMode,
     ExpectedEffect,
     Investment,
     ObjectiveKind,
@@ -47,7 +48,9 @@ __all__ = [
     "EntityKind",
     "Event",
     "EventRegistry",
+    "KeyResultContinued",
     "KeyResultDefined",
+    "KeyResultGraded",
     "KeyResultRebaselined",
     "KeyResultRetargeted",
     "KeyResultReweighted",
@@ -55,6 +58,7 @@ __all__ = [
     "ObjectiveActivated",
     "ObjectiveAligned",
     "ObjectiveClosed",
+    "ObjectiveContinued",
     "ObjectiveDrafted",
     "ObjectiveReassigned",
     "ObjectiveRevised",
@@ -289,6 +293,15 @@ class ObjectiveUnaligned(Event):
     parent_id: UUID
 
 
+@_event("okra.objective.continued")
+@attrs.frozen(kw_only=True)
+class ObjectiveContinued(Event):
+    """A new objective continues one from an earlier cycle (carried over, cloned or extended)."""
+
+    from_objective_id: UUID
+    mode: ContinuationMode
+
+
 # --- key results ----------------------------------------------------------------
 
 
@@ -377,6 +390,32 @@ class CheckInRetracted(Event):
 
     check_in_id: UUID
     reason: str
+
+
+@_event("okra.key_result.graded")
+@attrs.frozen(kw_only=True)
+class KeyResultGraded(Event):
+    """A key result was graded when its cycle closed: an immutable score, 0.0 to 1.0.
+
+    ``suggested`` is ``round(clamp(p), 1)`` from the attainment at close
+    (``attainment``, against the current target; ``original_attainment`` against
+    the target first set). A ``score`` other than the suggestion needs a
+    ``rationale``.
+    """
+
+    score: float
+    suggested: float
+    attainment: float | None
+    original_attainment: float | None
+    rationale: str
+
+
+@_event("okra.key_result.continued")
+@attrs.frozen(kw_only=True)
+class KeyResultContinued(Event):
+    """A new key result continues one from an earlier cycle (its story goes on)."""
+
+    from_key_result_id: UUID
 
 
 # --- actions (bets) and tasks -----------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
@@ -30,7 +31,9 @@ from ._events import (
     CycleStarted,
     EntityKind,
     Event,
+    KeyResultContinued,
     KeyResultDefined,
+    KeyResultGraded,
     KeyResultRebaselined,
     KeyResultRetargeted,
     KeyResultReweighted,
@@ -38,6 +41,7 @@ from ._events import (
     ObjectiveActivated,
     ObjectiveAligned,
     ObjectiveClosed,
+    ObjectiveContinued,
     ObjectiveDrafted,
     ObjectiveReassigned,
     ObjectiveRevised,
@@ -53,6 +57,7 @@ from ._values import (
     AlignmentLink,
     CheckInSource,
     Confidence,
+    ContinuationMode,
     CycleStatus,
     ExpectedEffect,
     Investment,
@@ -68,14 +73,17 @@ __all__ = [
     "Action",
     "Alignment",
     "CheckIn",
+    "Continuation",
     "Cycle",
     "Entity",
+    "Grade",
     "KeyResult",
     "Objective",
     "Playbook",
     "Stamp",
     "Task",
     "project",
+    "suggest_grade",
 ]
 
 PLAYBOOK_ID = uuid5(UUID("6f6b7261-0000-4000-8000-000000000000"), "okra.playbook")
@@ -223,6 +231,14 @@ class Alignment:
 
 
 @attrs.frozen(kw_only=True)
+class Continuation:
+    """Where an objective came from when it continues one of an earlier cycle."""
+
+    from_objective_id: UUID
+    mode: ContinuationMode
+
+
+@attrs.frozen(kw_only=True)
 class Objective(Entity):
     """A qualitative, ambitious outcome for a cycle, with an owner."""
 
@@ -236,6 +252,7 @@ class Objective(Entity):
     status: ObjectiveStatus = ObjectiveStatus.DRAFT
     alignments: tuple[Alignment, ...] = ()
     abandon_reason: str = ""
+    continues: Continuation | None = None
 
     @property
     def is_open(self) -> bool:
@@ -333,6 +350,9 @@ class Objective(Entity):
             case ObjectiveUnaligned(parent_id=parent_id):
                 kept = tuple(a for a in self.alignments if a.parent_id != parent_id)
                 return self._touched(event, alignments=kept)
+            case ObjectiveContinued(from_objective_id=source, mode=mode):
+                continues = Continuation(from_objective_id=source, mode=mode)
+                return self._touched(event, continues=continues)
         raise _unexpected(self, event)
 
 
@@ -365,6 +385,44 @@ class CheckIn:
         return f"{self.value:g} on {self.effective_at:%Y-%m-%d}"
 
 
+@attrs.frozen(kw_only=True)
+class Grade:
+    """The score a key result got when its cycle closed (0.0 to 1.0, one decimal).
+
+    Attributes:
+        score: the grade given.
+        suggested: ``round(clamp(p), 1)`` from the attainment at close.
+        attainment: attainment at close against the current target (None if undefined).
+        original_attainment: the same against the target first set.
+        rationale: why the score differs from the suggestion (empty if it does not).
+        graded_at, graded_by: when and by whom.
+    """
+
+    score: float
+    suggested: float
+    attainment: float | None
+    original_attainment: float | None
+    rationale: str
+    graded_at: datetime
+    graded_by: str
+
+
+def suggest_grade(attainment: float | None) -> float:
+    """The grade suggested for an attainment: ``clamp(p, 0, 1)`` rounded half up to 0.1.
+
+    An undefined attainment (no check-ins, baseline never measured) suggests 0.0.
+
+    Example:
+        >>> suggest_grade(0.25), suggest_grade(0.649), suggest_grade(1.3), suggest_grade(None)
+        (0.3, 0.6, 1.0, 0.0)
+    """
+    if attainment is None:
+        return 0.0
+    clamped = min(1.0, max(0.0, attainment))
+    # round(..., 9) first: 0.35 * 10 is 3.4999999999999996 in binary floating point.
+    return math.floor(round(clamped * 10, 9) + 0.5) / 10
+
+
 def _order(check_in: CheckIn) -> tuple[datetime, datetime]:
     return (check_in.effective_at, check_in.recorded_at)
 
@@ -389,6 +447,8 @@ class KeyResult(Entity):
     owner: str
     check_ins: tuple[CheckIn, ...] = ()
     retracted_ids: frozenset[UUID] = frozenset()
+    grade: Grade | None = None
+    continues_id: UUID | None = None
 
     @property
     def latest(self) -> CheckIn | None:
@@ -408,18 +468,23 @@ class KeyResult(Entity):
                 return check_in.confidence
         return None
 
-    def attainment(self) -> Attainment:
-        """Attainment from the latest check-in (see the metric's rule)."""
-        if isinstance(self.metric, Change) and self.metric.baseline is None:
+    def attainment(self, *, original: bool = False) -> Attainment:
+        """Attainment from the latest check-in (see the metric's rule).
+
+        With ``original=True`` it is read against the metric as first defined,
+        before any retarget or re-baseline (the goalposts where they started).
+        """
+        metric = self.original_metric if original else self.metric
+        if isinstance(metric, Change) and metric.baseline is None:
             return Attainment(None, "the baseline is still to be measured")
         latest = self.latest
         if latest is None:
             return Attainment(None, "no check-ins yet")
-        value = self.metric.attainment(latest.value)
-        if isinstance(self.metric, Milestone):
+        value = metric.attainment(latest.value)
+        if isinstance(metric, Milestone):
             return Attainment(value, "done" if value == 1 else "not done yet")
         observed = f"{latest.value:g} {self.unit}".rstrip()
-        return Attainment(value, f"{observed} against {self.metric.describe(self.unit)}")
+        return Attainment(value, f"{observed} against {metric.describe(self.unit)}")
 
     def find_check_in(self, check_in_id: UUID) -> CheckIn:
         """The check-in in effect with this id."""
@@ -494,6 +559,12 @@ class KeyResult(Entity):
         self.find_check_in(check_in_id)
         return self._next(CheckInRetracted, stamp, check_in_id=check_in_id, reason=reason)
 
+    def grade_at_close(self, stamp: Stamp, **fields: Any) -> KeyResultGraded:
+        """Grade the key result as its cycle closes (once: a grade is immutable)."""
+        if self.grade is not None:
+            raise self._refuse("grade", f"already graded {self.grade.score:g}")
+        return self._next(KeyResultGraded, stamp, **fields)
+
     def _change_metric(self, doing: str) -> Change:
         if not isinstance(self.metric, Change):
             raise self._refuse(
@@ -552,6 +623,19 @@ class KeyResult(Entity):
                 return self._touched(event, metric=metric)
             case KeyResultReweighted(weight=weight):
                 return self._touched(event, weight=weight)
+            case KeyResultGraded():
+                grade = Grade(
+                    score=event.score,
+                    suggested=event.suggested,
+                    attainment=event.attainment,
+                    original_attainment=event.original_attainment,
+                    rationale=event.rationale,
+                    graded_at=event.recorded_at,
+                    graded_by=event.actor,
+                )
+                return self._touched(event, grade=grade)
+            case KeyResultContinued(from_key_result_id=source):
+                return self._touched(event, continues_id=source)
         raise _unexpected(self, event)
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "CheckInSource",
     "Confidence",
     "ConfidenceScale",
+    "ContinuationMode",
     "CycleStatus",
     "ExpectedEffect",
     "Investment",
@@ -82,6 +83,20 @@ class AlignmentLink(enum.StrEnum):
 
     CONTRIBUTES = "contributes"
     SUPPORTS = "supports"
+
+
+class ContinuationMode(enum.StrEnum):
+    """How an objective goes on into a later cycle.
+
+    ``carry_over`` takes the key results not yet met, re-baselined at their latest
+    value (the rest of the way is the new goal); ``clone`` copies every key result
+    as defined now, to start afresh; ``extend`` copies every key result with its
+    baseline and target unchanged, so progress keeps counting from where it began.
+    """
+
+    CARRY_OVER = "carry_over"
+    CLONE = "clone"
+    EXTEND = "extend"
 
 
 class CheckInSource(enum.StrEnum):

@@ -1,0 +1,109 @@
+"""Time travel: an entity's state as known at any instant, without a full replay.
+
+Each :class:`EntityHistory` holds one entity's events in version order, the
+running maximum of their ``recorded_at`` (so "known at ``t``" is a binary search)
+and snapshots of the folded state every so many events (so reaching a version
+folds at most one interval of events). A version cannot be known before the
+versions it follows, so *known at t* is the longest prefix of the stream whose
+events were all recorded by ``t``.
+
+*As of* an instant (what was true then, with everything known now) differs only
+for key results: their definition is taken as known at that instant, and their
+check-ins as known now, limited to those effective by then. Backdated check-ins
+and later corrections therefore count at the time they describe.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Final
+
+import attrs
+
+from ._events import Event
+from ._model import AnyEntity, KeyResult, project
+
+__all__ = ["EntityHistory", "as_of"]
+
+_SNAPSHOT_EVERY: Final = 64
+_MAX_SNAPSHOTS: Final = 64
+
+
+class EntityHistory:
+    """One entity's events, indexed by the time they were recorded."""
+
+    __slots__ = ("_every", "_latest", "_recorded", "_snapshots", "events")
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._recorded: list[datetime] = []  # running max of recorded_at
+        self._snapshots: list[tuple[int, AnyEntity]] = []  # (events folded, state)
+        self._every = _SNAPSHOT_EVERY
+        self._latest: AnyEntity | None = None
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    @property
+    def latest(self) -> AnyEntity | None:
+        """The state after every event held."""
+        return self._latest
+
+    def append(self, event: Event, state: AnyEntity | None = None) -> None:
+        """Add the next event (``state``: the state after it, if already folded).
+
+        An event this history already holds is ignored, so the same event may be
+        offered twice (read from the store, then seen again in the log).
+        """
+        if event.originator_version <= len(self.events):
+            return
+        if event.originator_version != len(self.events) + 1:
+            raise AssertionError(
+                f"{event.wire_name} v{event.originator_version} follows v{len(self.events)}"
+            )
+        self._latest = state if state is not None else project(self._latest, event)
+        self.events.append(event)
+        previous = self._recorded[-1] if self._recorded else event.recorded_at
+        self._recorded.append(max(previous, event.recorded_at))
+        if len(self.events) % self._every == 0:
+            self._snapshots.append((len(self.events), self._latest))
+            if len(self._snapshots) > _MAX_SNAPSHOTS:
+                # Keep the snapshot count bounded: every other one, twice as far apart.
+                self._snapshots = self._snapshots[1::2]
+                self._every *= 2
+
+    def known_at(self, at: datetime) -> AnyEntity | None:
+        """The state from the events recorded by ``at`` (None if it did not exist yet)."""
+        count = bisect.bisect_right(self._recorded, at)
+        if count == len(self.events):
+            return self._latest
+        index = bisect.bisect_right(self._snapshots, count, key=lambda s: s[0]) - 1
+        done, state = self._snapshots[index] if index >= 0 else (0, None)
+        for event in self.events[done:count]:
+            state = project(state, event)
+        return state
+
+
+def as_of(
+    history: EntityHistory, at: datetime, known_at: datetime | None = None
+) -> AnyEntity | None:
+    """The state of the entity as true at ``at``, as known at ``known_at`` (default: now).
+
+    Its definition is what had been recorded by the earlier of the two instants;
+    a key result's check-ins are those known at ``known_at`` that were effective by
+    ``at`` (corrected as known then, retractions honoured).
+    """
+    defined_by = at if known_at is None else min(at, known_at)
+    state = history.known_at(defined_by)
+    if not isinstance(state, KeyResult):
+        return state
+    known = history.latest if known_at is None else history.known_at(known_at)
+    assert isinstance(known, KeyResult)
+    check_ins = known.check_ins
+    cut = bisect.bisect_right(check_ins, at, key=lambda c: c.effective_at)
+    return attrs.evolve(state, check_ins=check_ins[:cut], retracted_ids=known.retracted_ids)
