@@ -373,7 +373,7 @@ class Okra:
         for ref, given in grades.items():
             path = f"grades[{ref if isinstance(ref, str) else getattr(ref, 'short_id', ref)}]"
             try:
-                found = self._find(KeyResult, ref, path)
+                found = self._graded_key_result(ref, path, key_results)
             except (ValidationError, NotFoundError) as exc:
                 errors += (
                     exc.errors if isinstance(exc, ValidationError) else [FieldError(path, str(exc))]
@@ -382,22 +382,42 @@ class Okra:
             if found.id not in in_cycle:
                 errors.append(FieldError(path, f"{found.title!r} is not graded in this cycle"))
                 continue
+            if found.id in overrides:
+                errors.append(FieldError(path, f"{found.title!r} is given more than once"))
+                continue
+            if isinstance(given, tuple) and len(cast(tuple[object, ...], given)) != 2:
+                errors.append(FieldError(path, "expected a score or a (score, rationale) pair"))
+                continue
             score, rationale = given if isinstance(given, tuple) else (given, "")
             problems = _check_grade(path, score, rationale)
-            suggested = suggest_grade(found.attainment().value)
-            if not problems and score != suggested and not str(rationale).strip():
-                problems.append(
-                    FieldError(
-                        f"{path}.rationale",
-                        f"expected a rationale for a score of {score:g} "
-                        f"instead of the suggested {suggested:g}",
+            if not problems:
+                score = round(float(score), 1)  # 0.1 + 0.2 is the grade 0.3
+                suggested = suggest_grade(found.attainment().value)
+                if score != suggested and not str(rationale).strip():
+                    problems.append(
+                        FieldError(
+                            f"{path}.rationale",
+                            f"expected a rationale for a score of {score:g} "
+                            f"instead of the suggested {suggested:g}",
+                        )
                     )
-                )
             errors += problems
             if not problems:
-                overrides[found.id] = (float(score), str(rationale).strip())
+                overrides[found.id] = (score, str(rationale).strip())
         raise_if(errors)
         return overrides
+
+    def _graded_key_result(
+        self, ref: Ref, path: str, key_results: Sequence[KeyResult]
+    ) -> KeyResult:
+        """The key result ``ref`` names: among the cycle's own first, then anywhere.
+
+        A title may recur in other cycles once an objective was continued.
+        """
+        if isinstance(ref, str) and ref.strip():
+            with contextlib.suppress(NotFoundError):
+                return _match("key result", ref, key_results, lambda k: (k.id, k.label))
+        return self._find(KeyResult, ref, path)
 
     # --- objectives ---------------------------------------------------------------
 
@@ -554,7 +574,8 @@ class Okra:
 
         ``carry_over`` takes only the key results not yet met, with a change
         metric's baseline moved to its latest value (the rest of the way is the new
-        goal); ``clone`` takes every key result as defined now, with change
+        goal, dropping a commit or stretch level already passed); ``clone`` takes
+        every key result as defined now, with change
         baselines to be measured afresh (a recurring objective); ``extend`` takes
         every key result unchanged, so progress keeps counting from the original
         baseline. Alignment links are not copied. Each new key result records the
@@ -1910,13 +1931,19 @@ def _continued_metric(key_result: KeyResult, mode: ContinuationMode) -> Metric:
     metric = key_result.metric
     if not isinstance(metric, Change) or mode is ContinuationMode.EXTEND:
         return metric
-    baseline = key_result.current_value if mode is ContinuationMode.CARRY_OVER else None
-    try:
-        return attrs.evolve(metric, baseline=baseline)
-    except ValidationError:
-        # The latest value does not fit the levels (it passed the commit level,
-        # say): the new key result measures its baseline afresh instead.
+    if mode is ContinuationMode.CLONE:
         return attrs.evolve(metric, baseline=None)
+    latest = key_result.current_value
+    if latest is None:
+        return metric  # nothing newer than the baseline: it still stands
+    # A level the latest value already passed (the commit level, say) means
+    # nothing for the rest of the way: it is dropped, the other levels kept.
+    dropped: tuple[dict[str, Any], ...] = ({}, {"commit": None}, {"commit": None, "stretch": None})
+    for levels in dropped:
+        with contextlib.suppress(ValidationError):
+            return attrs.evolve(metric, baseline=latest, **levels)
+    # It equals the target: nothing left to go; measure the baseline afresh.
+    return attrs.evolve(metric, baseline=None, commit=None, stretch=None)
 
 
 def _check_grade(path: str, score: object, rationale: object) -> list[FieldError]:
