@@ -21,6 +21,7 @@ live instance's queries return.
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 from collections.abc import Callable
@@ -76,6 +77,7 @@ from okra_core import (
     RollupPolicy,
     Task,
     ValidationError,
+    to_data,
 )
 from okra_core._model import project
 from tests.strategies import (
@@ -1230,6 +1232,31 @@ class OkraMachine(RuleBasedStateMachine):
         # The log is in the order things happened.
         assert [e.recorded_at for e in log] == sorted(e.recorded_at for e in log)
         self.assert_serves(self.okra, rebuilt)
+
+    @invariant()
+    def every_query_answers(self) -> None:
+        """Every projection answers on whatever state the commands reached, in JSON."""
+        okra = self.okra
+        results: list[object] = [
+            okra.focus(),
+            okra.bets(),
+            okra.calibration(),
+            okra.alignment_tree(),
+            okra.orphans(),
+        ]
+        for cycle in okra.cycles():
+            dashboard = okra.cycle_progress(cycle)
+            assert dashboard.progress is None or 0 <= dashboard.progress <= 1
+            scores = okra.scorecard(cycle)
+            assert scores.score is None or 0 <= scores.score <= 1
+            results += [dashboard, scores, okra.business_review(cycle), okra.focus(cycle=cycle)]
+        for objective in okra.objectives():
+            progress = okra.objective_progress(objective)
+            assert progress.progress is None or 0 <= progress.progress <= 1
+            results += [progress, okra.explain(objective), okra.owner_progress(objective.owner)]
+        for key_result in okra.key_results():
+            results += [okra.key_result_progress(key_result), okra.explain(key_result)]
+        json.dumps(to_data(results))
 
     @invariant()
     def check_ins_are_in_effective_order(self) -> None:
