@@ -1748,14 +1748,14 @@ class Okra:
 
     def _find_any(self, classes: tuple[type[Entity], ...], ref: Ref | None, path: str) -> AnyEntity:
         kind = " or ".join(_kind_name(c) for c in classes)
-        candidates = [s for s in self._states.values() if isinstance(s, classes)]
         if isinstance(ref, Entity):
             ref = ref.id
         if isinstance(ref, UUID):
-            for state in candidates:
-                if state.id == ref:
-                    return state
+            state = self._states.get(ref)
+            if isinstance(state, classes):
+                return state
             raise NotFoundError(kind, str(ref))
+        candidates = [s for s in self._states.values() if isinstance(s, classes)]
         if not isinstance(ref, str) or not ref.strip():
             raise ValidationError.single(
                 path, f"expected {_article(kind)} {kind}, its id or its title, got {ref!r}"
