@@ -810,13 +810,46 @@ def test_carry_over_of_decreasing_levels(okra: Okra, quarter: Quarter) -> None:
     assert by_title["slow"].metric == Change(baseline=70, commit=50, target=20, stretch=10)
 
 
-def test_carry_over_of_an_objective_with_every_key_result_met_has_none(
+def test_carry_over_of_an_objective_with_every_key_result_met_is_refused(
     okra: Okra, quarter: Quarter
 ) -> None:
     okra.check_in(quarter.key_result, value=4, actor="bo")
-    new = okra.continue_objective(quarter.objective, cycle=second_quarter(okra), actor="ana")
-    assert okra.key_results(new) == []
-    assert new.status is ObjectiveStatus.DRAFT
+    q2 = second_quarter(okra)
+    before = count(okra)
+    error = refused(
+        okra,
+        ValidationError,
+        lambda: okra.continue_objective(quarter.objective, cycle=q2, actor="ana"),
+    )
+    assert paths(error) == ("mode",)
+    assert "nothing to carry over" in str(error)
+    assert count(okra) == before
+    # Cloning or extending it is still possible.
+    assert okra.continue_objective(quarter.objective, cycle=q2, mode="extend", actor="ana")
+
+
+def test_an_objective_is_continued_into_a_cycle_once(okra: Okra, quarter: Quarter) -> None:
+    q2 = second_quarter(okra)
+    first = okra.continue_objective(quarter.objective, cycle=q2, mode="clone", actor="ana")
+    error = refused(
+        okra,
+        ValidationError,
+        lambda: okra.continue_objective(quarter.objective, cycle=q2, mode="extend", actor="ana"),
+    )
+    assert paths(error) == ("cycle",)
+    assert "already continued" in str(error)
+    okra.abandon_objective(first, reason="wrong mode", actor="ana")
+    assert okra.continue_objective(quarter.objective, cycle=q2, mode="extend", actor="ana")
+
+
+def test_an_objective_is_not_continued_into_an_earlier_cycle(okra: Okra, quarter: Quarter) -> None:
+    q4 = okra.plan_cycle("2025-Q4", start=date(2025, 10, 1), end=date(2025, 12, 31), actor="ana")
+    error = refused(
+        okra,
+        ValidationError,
+        lambda: okra.continue_objective(quarter.objective, cycle=q4, actor="ana"),
+    )
+    assert paths(error) == ("cycle",)
 
 
 def test_clone_takes_every_key_result_with_baselines_to_measure(
@@ -906,7 +939,7 @@ def test_continue_is_refused_into_its_own_cycle_or_a_closed_one(
         lambda: okra.continue_objective(quarter.objective, cycle=quarter.cycle, actor="ana"),
     )
     assert paths(error) == ("cycle",)
-    other = okra.plan_cycle("Past", start=date(2025, 10, 1), end=date(2025, 12, 31), actor="ana")
+    other = okra.plan_cycle("Later", start=date(2026, 4, 1), end=date(2026, 6, 30), actor="ana")
     okra.start_cycle(other, actor="ana")
     okra.close_cycle(other, actor="ana")
     refused(

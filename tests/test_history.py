@@ -319,3 +319,49 @@ def test_memory_stores_keep_no_read_model(clock: ManualClock) -> None:
     with Okra("memory://", clock=clock) as okra:
         build(okra, clock)
         assert okra.rebuild() == 10
+
+
+@pytest.mark.parametrize("checkins", [0, 3, 9])
+def test_a_read_model_from_another_log_is_not_trusted(
+    tmp_path: Path, clock: ManualClock, checkins: int
+) -> None:
+    """A read model copied under other events (a restored backup, say) is rebuilt:
+    whether that log is shorter, as long or longer than the saved position."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with Okra(sqlite_url(tmp_path / "a"), clock=clock) as first:
+        build(first, clock)
+    with Okra(sqlite_url(tmp_path / "b"), clock=clock, persist_read_model=False) as other:
+        cycle = other.plan_cycle("Other", start=date(2026, 1, 1), end=date(2026, 6, 30), actor="b")
+        other.start_cycle(cycle, actor="b")
+        goal = other.draft_objective("Other goal", cycle=cycle, owner="b", actor="b")
+        kr = other.add_key_result(goal, "Other KR", metric=Change(baseline=0, target=5), actor="b")
+        other.activate_objective(goal, actor="b")
+        for value in range(checkins):
+            other.check_in(kr, value=value, actor="b")
+        expected = [o.title for o in other.objectives()]
+    with sqlite3.connect(tmp_path / "a" / "okra.sqlite") as a:
+        row = a.execute("SELECT name, position, data FROM okra_read_models").fetchone()
+    with sqlite3.connect(tmp_path / "b" / "okra.sqlite") as b:
+        b.execute(
+            "CREATE TABLE IF NOT EXISTS okra_read_models (name TEXT PRIMARY KEY, "
+            "position INTEGER NOT NULL, data BLOB NOT NULL)"
+        )
+        b.execute("INSERT INTO okra_read_models VALUES (?, ?, ?)", row)
+    with Okra(sqlite_url(tmp_path / "b"), clock=clock) as reopened:
+        assert [o.title for o in reopened.objectives()] == expected
+        clock.advance(DAY)
+        reopened.plan_cycle("Next", start=date(2026, 7, 1), end=date(2026, 9, 30), actor="b")
+    # The bad copy was replaced by one that matches this log.
+    assert saved_position(tmp_path / "b") == 5 + checkins + 1
+
+
+def test_the_default_playbook_has_a_state_and_a_diff(okra: Okra, clock: ManualClock) -> None:
+    start = clock.now()
+    assert okra.state(okra.playbook, as_of=start) == okra.playbook
+    clock.advance(DAY)
+    okra.revise_playbook(check_in_cadence_days=14, reason="fortnightly", actor="ana")
+    before = okra.state(okra.playbook, as_of=start)
+    assert before.settings.check_in_cadence_days == 7  # type: ignore[union-attr]
+    diff = okra.diff(okra.playbook, start=start)
+    assert [c.field for c in diff.changes if c.field == "settings"] == ["settings"]

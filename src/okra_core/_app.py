@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -102,6 +103,8 @@ from ._values import (
 from ._world import World
 
 __all__ = ["Authorizer", "Okra", "Ref", "When"]
+
+log = logging.getLogger("okra")
 
 Ref = UUID | str | Entity | Task | CheckIn
 """How commands and queries accept an entity: the object itself, its id, a unique
@@ -587,15 +590,40 @@ class Okra:
             raise_if(errors)
             source = self._find(Objective, objective, "objective")
             target = self._find(Cycle, cycle, "cycle")
-            if target.id == source.cycle_id:
+            own = self._cycle_of(source)
+            if target.id == own.id:
                 raise ValidationError.single(
                     "cycle", f"expected another cycle than {target.name!r}, the objective's own"
                 )
+            if target.starts_at < own.starts_at:
+                raise ValidationError.single(
+                    "cycle",
+                    f"expected a cycle starting no earlier than {own.name!r}; "
+                    f"{target.name!r} starts before it",
+                )
+            for other in self._all(Objective):
+                if (
+                    other.cycle_id == target.id
+                    and other.continues is not None
+                    and other.continues.from_objective_id == source.id
+                    and other.status is not ObjectiveStatus.ABANDONED
+                ):
+                    raise ValidationError.single(
+                        "cycle",
+                        f"{source.title!r} is already continued in {target.name!r} "
+                        f"(objective {other.short_id}); abandon that one first",
+                    )
             self._require_cycle_open(target, "continue an objective into")
             self._authorize(actor, "continue_objective", target)
-            key_results = self._key_results_of(source.id)
+            key_results = [self._note(kr) for kr in self._key_results_of(source.id)]
             if how is ContinuationMode.CARRY_OVER:
                 key_results = [kr for kr in key_results if not _met(kr)]
+                if not key_results:
+                    raise ValidationError.single(
+                        "mode",
+                        f"every key result of {source.title!r} is met: nothing to carry over; "
+                        "use clone or extend to go on with it",
+                    )
             new_id = uuid4()
             events: list[Event] = [
                 ObjectiveDrafted(
@@ -1261,15 +1289,17 @@ class Okra:
             self._refresh()
             entity_id = self._resolve_any(ref)
             at, known = self._instants(as_of, as_known_at)
+            current = self._current(entity_id)
             if at is None:
-                return self._states[entity_id]
+                return current
             state = _as_of(self._history_of(entity_id), at, known)
             if state is None:
-                created = self._states[entity_id].created_at
+                if isinstance(current, Playbook):
+                    return Playbook.default()  # the defaults held until the first revision
                 raise NotFoundError(
-                    _kind_name(type(self._states[entity_id])),
-                    str(ref),
-                    f"it was created at {created.isoformat()}, after {at.isoformat()}",
+                    _kind_name(type(current)),
+                    current.label,
+                    f"it was created at {current.created_at.isoformat()}, after {at.isoformat()}",
                 )
             return state
 
@@ -1286,12 +1316,12 @@ class Okra:
             definitions_by = world.at if world.known_at is None else min(world.at, world.known_at)
 
             def events_of(entity_id: UUID) -> list[Event]:
-                return [
-                    e
-                    for e in self._history_of(entity_id)
-                    if e.recorded_at <= (world.known_at or e.recorded_at)
-                    and (_about_check_ins(e) or e.recorded_at <= definitions_by)
-                ]
+                history = self._history_of(entity_id)
+                events = history.events
+                if world.known_at is not None:
+                    events = events[: history.count_known_at(world.known_at)]
+                defined = history.count_known_at(definitions_by)
+                return [e for i, e in enumerate(events) if i < defined or _about_check_ins(e)]
 
             if isinstance(state, KeyResult):
                 return explain_key_result(world, state, events_of)
@@ -1363,8 +1393,9 @@ class Okra:
     ) -> Diff:
         """How an entity changed from ``start`` to ``end`` (default now).
 
-        States are compared *as of* each instant, or *as known at* each instant with
-        ``known=True``; the events recorded in between are listed with the changes.
+        States are compared *as of* each instant, with the events that took effect
+        in between (a check-in at its effective time); or, with ``known=True``, *as
+        known at* each instant, with the events recorded in between.
         """
         with self._lock:
             self._refresh()
@@ -1380,15 +1411,20 @@ class Okra:
             before = _as_of(history, begin, begin if known else None)
             after = _as_of(history, finish, finish if known else None)
             if after is None:
-                raise NotFoundError(
-                    _kind_name(type(self._states[entity_id])),
-                    str(ref),
-                    f"it did not exist yet at {finish.isoformat()}",
-                )
+                current = self._current(entity_id)
+                if isinstance(current, Playbook):
+                    after = Playbook.default()
+                else:
+                    raise NotFoundError(
+                        _kind_name(type(current)),
+                        current.label,
+                        f"it did not exist yet at {finish.isoformat()}",
+                    )
+            if before is None and isinstance(after, Playbook):
+                before = Playbook.default()
             label = self._label(entity_id)
-            between = (
-                log_entry(event, label) for event in history if begin < event.recorded_at <= finish
-            )
+            when = _recorded_at if known else _effective_at(history.events)
+            between = (log_entry(e, label) for e in history if begin < when(e) <= finish)
             return diff_states(before, after, start=begin, end=finish, events=between)
 
     # --- internals: reading the past ----------------------------------------------------
@@ -1425,6 +1461,15 @@ class Okra:
         raise_if(errors)
         return (at if at is not None else known), known
 
+    def _current(self, entity_id: UUID) -> AnyEntity:
+        """The current state of a resolved entity (the default playbook if never revised)."""
+        state = self._states.get(entity_id)
+        if state is None and entity_id == PLAYBOOK_ID:
+            return Playbook.default()
+        if state is None:
+            raise NotFoundError("entity", str(entity_id))
+        return state
+
     def _label(self, entity_id: UUID) -> str:
         state = self._states.get(entity_id)
         return state.label if state is not None else entity_id.hex[:8]
@@ -1443,8 +1488,12 @@ class Okra:
         history = self._histories.get(entity_id)
         if history is None:
             history = EntityHistory()
+            state = self._states.get(entity_id)
+            # Only what this instance has folded in: events another process wrote
+            # since the last refresh arrive through the log, like everything else.
+            upto = state.version if state is not None else 0
             try:
-                for event in self._store.events.get(entity_id):
+                for event in self._store.events.get(entity_id, lte=upto) if upto else ():
                     history.append(cast(Event, event))
             except PersistenceError as exc:
                 raise StorageError(f"cannot read {self.url}: {exc}") from exc
@@ -1499,16 +1548,30 @@ class Okra:
             raise StorageError(f"cannot use {self.url}: {exc}") from exc
 
     def _restore(self) -> None:
-        """Start from the saved read model, if there is a usable one."""
+        """Start from the saved read model, if there is a usable one.
+
+        It is used only if it was made by the same code and the log still holds,
+        at the saved position, the very event it was folded up to (the events
+        were not replaced, say from a backup, under it). Otherwise it is dropped,
+        and the states are rebuilt from the log and saved afresh.
+        """
         self._restored = True
         read_models = self._read_models()
         saved = self._storage(lambda: read_models.load(READ_MODEL_NAME)) if read_models else None
-        if saved is None:
+        if saved is None or read_models is None:
             return
         position, data = saved
-        states = load_states(data, self._fingerprint)
-        if states is None:
+        loaded = load_states(data, self._fingerprint)
+        if loaded is None or self._anchor_at(position) != loaded[1]:
+            if loaded is not None:
+                log.warning(
+                    "okra: the saved read model does not match the log of %s; "
+                    "rebuilding from the log",
+                    self.url,
+                )
+            self._storage(lambda: read_models.drop(READ_MODEL_NAME))
             return
+        states = loaded[0]
         self._states.update(states)
         for state in states.values():
             if isinstance(state, Action):
@@ -1518,12 +1581,25 @@ class Okra:
                 self._check_in_key_result.update((i, state.id) for i in ids)
         self._position = self._saved_position = position
 
+    def _anchor_at(self, position: int) -> tuple[str, int] | None:
+        """The event at ``position`` in the log, as ``(originator id hex, version)``."""
+        notifications = self._storage(
+            lambda: self._store.recorder.select_notifications(start=position, limit=1)
+        )
+        if not notifications or notifications[0].id != position:
+            return None
+        found = notifications[0]
+        return UUID(str(found.originator_id)).hex, found.originator_version
+
     def _checkpoint(self) -> None:
         """Save the read model if it moved on since it was last saved."""
         read_models = self._read_models()
         if read_models is None or self._ahead or self._position <= self._saved_position:
             return
-        data = dump_states(self._states, self._fingerprint)
+        anchor = self._anchor_at(self._position)
+        if anchor is None:  # pragma: no cover - the log lost an event it had
+            return
+        data = dump_states(self._states, self._fingerprint, anchor)
         self._storage(lambda: read_models.save(READ_MODEL_NAME, self._position, data))
         self._saved_position = self._position
 
@@ -1915,6 +1991,29 @@ def _sequence(errors: list[FieldError], path: str, value: object) -> list[Any]:
         return list(value)
     errors.append(FieldError(path, f"expected a list, got {type(value).__name__}"))
     return []
+
+
+def _recorded_at(event: Event) -> datetime:
+    return event.recorded_at
+
+
+def _effective_at(events: Iterable[Event]) -> Callable[[Event], datetime]:
+    """When each event took effect.
+
+    A check-in (or its correction or retraction) at the check-in's effective
+    time, everything else when it was recorded.
+    """
+    effective: dict[UUID, datetime] = {}
+    for event in events:
+        if isinstance(event, CheckInRecorded | CheckInCorrected):
+            effective[event.check_in_id] = event.effective_at
+
+    def when(event: Event) -> datetime:
+        if isinstance(event, CheckInRecorded | CheckInCorrected | CheckInRetracted):
+            return effective.get(event.check_in_id, event.recorded_at)
+        return event.recorded_at
+
+    return when
 
 
 def _about_check_ins(event: Event) -> bool:

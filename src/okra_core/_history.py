@@ -77,9 +77,13 @@ class EntityHistory:
                 self._snapshots = self._snapshots[1::2]
                 self._every *= 2
 
+    def count_known_at(self, at: datetime) -> int:
+        """How many of the events were known at ``at``: the longest prefix recorded by then."""
+        return bisect.bisect_right(self._recorded, at)
+
     def known_at(self, at: datetime) -> AnyEntity | None:
         """The state from the events recorded by ``at`` (None if it did not exist yet)."""
-        count = bisect.bisect_right(self._recorded, at)
+        count = self.count_known_at(at)
         if count == len(self.events):
             return self._latest
         index = bisect.bisect_right(self._snapshots, count, key=lambda s: s[0]) - 1

@@ -13,29 +13,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import inspect
 import logging
-from collections.abc import Mapping
+import typing
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from uuid import UUID
 
 import attrs
 import cattrs
 
+from . import _metrics, _model, _values
 from ._codec import JSONBytes, make_converter
 from ._events import EventRegistry
-from ._model import (
-    Action,
-    Alignment,
-    AnyEntity,
-    CheckIn,
-    Continuation,
-    Cycle,
-    Grade,
-    KeyResult,
-    Objective,
-    Playbook,
-    Task,
-)
+from ._model import Action, AnyEntity, Cycle, KeyResult, Objective, Playbook
 
 __all__ = ["READ_MODEL_NAME", "dump_states", "fingerprint", "load_states"]
 
@@ -49,21 +40,55 @@ _KINDS: Final[dict[str, type[AnyEntity]]] = {
     "action": Action,
     "playbook": Playbook,
 }
-_SHAPES: Final = (*_KINDS.values(), Alignment, CheckIn, Continuation, Grade, Task)
+# The modules whose code decides what a state is: folding rules, metrics, values.
+_RULES: Final = (_model, _metrics, _values)
 
 log = logging.getLogger("okra")
 
 
 def fingerprint(registry: EventRegistry) -> str:
-    """What a saved read model must match to be used: the code that folded it."""
+    """What a saved read model must match to be used: the code that folded it.
+
+    It covers the event types and their schema versions, the shape of every
+    class an entity's state can hold (fields, their types and defaults, all the
+    way down), the source of the modules whose rules fold events and build values,
+    okra's version and a format number.
+    """
     try:
         version = importlib.metadata.version("okra")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
         version = "unknown"
     parts = [f"format {_FORMAT}", f"okra {version}"]
     parts += sorted(f"{cls.wire_name} v{cls.schema_version}" for cls in registry)
-    parts += [f"{cls.__name__}({', '.join(f.name for f in attrs.fields(cls))})" for cls in _SHAPES]
+    parts += [_shape(cls) for cls in _reachable(_KINDS.values())]
+    parts += [hashlib.sha256(inspect.getsource(m).encode()).hexdigest() for m in _RULES]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _reachable(roots: Iterable[type]) -> list[type]:
+    """Every attrs class reachable through the fields of ``roots``, in a stable order."""
+    seen: dict[str, type] = {}
+    todo = list(roots)
+    while todo:
+        cls = todo.pop()
+        if cls.__qualname__ in seen:
+            continue
+        seen[cls.__qualname__] = cls
+        for field in attrs.fields(cls):
+            todo += [t for t in _types_in(field.type) if attrs.has(t)]
+    return [seen[name] for name in sorted(seen)]
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    args = typing.get_args(annotation)
+    if not args:
+        return [annotation] if isinstance(annotation, type) else []
+    return [t for arg in args for t in _types_in(arg)]
+
+
+def _shape(cls: type) -> str:
+    fields = ", ".join(f"{f.name}: {f.type!r} = {f.default!r}" for f in attrs.fields(cls))
+    return f"{cls.__qualname__}({fields})"
 
 
 @functools.cache
@@ -71,18 +96,26 @@ def _converter() -> cattrs.Converter:
     return make_converter()
 
 
-def dump_states(states: Mapping[UUID, AnyEntity], stamp: str) -> bytes:
-    """The states as bytes, tagged with the code fingerprint ``stamp``."""
+Anchor = tuple[str, int]
+"""The event at a read model's position, as ``(originator id hex, version)``."""
+
+
+def dump_states(states: Mapping[UUID, AnyEntity], stamp: str, anchor: Anchor) -> bytes:
+    """The states as bytes, tagged with the code fingerprint and the event at their position."""
     converter = _converter()
     entities = [
         [str(state.entity_kind), converter.unstructure(state, type(state))]
         for state in states.values()
     ]
-    return JSONBytes().encode({"fingerprint": stamp, "entities": entities})
+    saved = {"fingerprint": stamp, "anchor": list(anchor), "entities": entities}
+    return JSONBytes().encode(saved)
 
 
-def load_states(data: bytes, stamp: str) -> dict[UUID, AnyEntity] | None:
-    """The states saved in ``data``, or None if they were made by other code or are unreadable."""
+def load_states(data: bytes, stamp: str) -> tuple[dict[UUID, AnyEntity], Anchor] | None:
+    """The states saved in ``data`` and their anchor.
+
+    None if they were made by other code or cannot be read.
+    """
     try:
         saved: Any = JSONBytes().decode(data)
         if saved.get("fingerprint") != stamp:
@@ -93,7 +126,8 @@ def load_states(data: bytes, stamp: str) -> dict[UUID, AnyEntity] | None:
         for kind, fields in saved["entities"]:
             state = converter.structure(fields, _KINDS[kind])
             states[state.id] = state
-        return states
+        anchor_id, anchor_version = saved["anchor"]
+        return states, (str(anchor_id), int(anchor_version))
     except Exception as exc:  # any damage means: rebuild from the log
         log.warning("okra: the saved read model cannot be read (%s); rebuilding from the log", exc)
         return None
