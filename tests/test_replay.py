@@ -530,13 +530,6 @@ class OkraMachine(RuleBasedStateMachine):
         source = self.find(self.okra.objective, ref)
         target = self.find(self.okra.cycle, cycle_ref)
         how = member_of(ContinuationMode, mode)
-        ok = (
-            args.valid
-            and source is not None
-            and target is not None
-            and target.id != source.cycle_id
-            and target.status is not CycleStatus.CLOSED
-        )
         taken = []
         if source is not None:
             taken = [
@@ -546,6 +539,23 @@ class OkraMachine(RuleBasedStateMachine):
                 or kr.attainment().value is None
                 or kr.attainment().value < 1  # type: ignore[operator]
             ]
+        ok = (
+            args.valid
+            and source is not None
+            and target is not None
+            and target.id != source.cycle_id
+            and target.starts_at >= self.okra.cycle(source.cycle_id).starts_at
+            and target.status is not CycleStatus.CLOSED
+            # Once per cycle (unless that continuation was abandoned)...
+            and not any(
+                o.continues is not None
+                and o.continues.from_objective_id == source.id
+                and o.status is not ObjectiveStatus.ABANDONED
+                for o in self.okra.objectives(cycle=target.id)
+            )
+            # ...and a carry-over needs something to carry.
+            and (how is not ContinuationMode.CARRY_OVER or bool(taken))
+        )
         go = partial(self.okra.continue_objective, ref, cycle=cycle_ref, mode=mode, actor=actor)
         new = self.run("continue_objective", go, ok, events=2 + 2 * len(taken))
         if new is None:
