@@ -15,6 +15,7 @@ import contextlib
 
 import attrs
 
+from . import _plugin_types
 from ._app import Authorizer, Okra, Ref
 from ._clock import Clock, ManualClock, SystemClock
 from ._codec import EventCodec, JSONBytes, OkraMapper
@@ -27,6 +28,7 @@ from ._errors import (
     NotFoundError,
     OkraError,
     PermissionDeniedError,
+    PluginError,
     StorageError,
     ValidationError,
 )
@@ -87,7 +89,24 @@ from ._model import (
     Playbook,
     Task,
 )
-from ._store import default_data_dir, default_store_url
+from ._plugin_types import (
+    CliCommand,
+    Exporter,
+    LintFinding,
+    LintRule,
+    MetricSource,
+    Notifier,
+    StorageBackend,
+    WebRoute,
+)
+from ._plugins import PluginInfo, PluginProblem, Plugins, hookimpl, load_plugins
+from ._store import (
+    ReadConflictError,
+    ReadModelStore,
+    default_data_dir,
+    default_store_url,
+    generate_cipher_key,
+)
 from ._values import (
     ActionStatus,
     AlignmentLink,
@@ -129,6 +148,7 @@ __all__ = [
     "CheckInRecorded",
     "CheckInRetracted",
     "CheckInSource",
+    "CliCommand",
     "Clock",
     "ConcurrencyError",
     "Confidence",
@@ -145,6 +165,7 @@ __all__ = [
     "EventDecodeError",
     "EventRegistry",
     "ExpectedEffect",
+    "Exporter",
     "FieldError",
     "InvalidTransitionError",
     "Investment",
@@ -154,10 +175,14 @@ __all__ = [
     "KeyResultRebaselined",
     "KeyResultRetargeted",
     "KeyResultReweighted",
+    "LintFinding",
+    "LintRule",
     "ManualClock",
     "Metric",
+    "MetricSource",
     "Milestone",
     "NotFoundError",
+    "Notifier",
     "Objective",
     "ObjectiveAbandoned",
     "ObjectiveActivated",
@@ -178,12 +203,19 @@ __all__ = [
     "Playbook",
     "PlaybookRevised",
     "PlaybookSettings",
+    "PluginError",
+    "PluginInfo",
+    "PluginProblem",
+    "Plugins",
     "Range",
+    "ReadConflictError",
+    "ReadModelStore",
     "Ref",
     "RollupPolicy",
     "ScoringPolicy",
     "StayAbove",
     "StayBelow",
+    "StorageBackend",
     "StorageError",
     "SystemClock",
     "Task",
@@ -192,12 +224,17 @@ __all__ = [
     "TaskReopened",
     "Upcaster",
     "ValidationError",
+    "WebRoute",
     "default_data_dir",
     "default_store_url",
+    "generate_cipher_key",
+    "hookimpl",
+    "load_plugins",
 ]
 
 # Tracebacks and reprs show okra_core.Okra, not okra_core._app.Okra. Type hints
 # are resolved first, while their names can still be found in the defining modules.
+_plugin_types.resolve_types(globals())  # they name Okra, which they cannot import
 for _name in __all__:
     if attrs.has(globals()[_name]):
         attrs.resolve_types(globals()[_name])

@@ -17,7 +17,6 @@ from typing import Any, Final, TypeVar, cast
 from uuid import UUID, uuid4
 
 import attrs
-from eventsourcing.domain import EventSourcingError
 from eventsourcing.persistence import Notification, PersistenceError, RecordConflictError
 
 from ._checks import check_number, check_probability, check_text, prefixed, raise_if
@@ -57,7 +56,8 @@ from ._model import (
     Task,
     project,
 )
-from ._store import EventStoreApp, ReadConflictError, default_store_url, store_env
+from ._plugins import Plugins, load_plugins
+from ._store import ReadConflictError, default_store_url, open_store
 from ._values import (
     AlignmentLink,
     CheckInSource,
@@ -121,6 +121,9 @@ class Okra:
         registry: the event types to know (default: okra's own).
         settings: extra eventsourcing settings, e.g. ``{"CIPHER_KEY": ...}`` or
             ``{"COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"}``.
+        plugins: the plugins to use (default: a fresh :func:`load_plugins`). The
+            storage backend for the URL's scheme comes from them, and so do extra
+            event types when no ``registry`` is given.
 
     Example:
         >>> from datetime import date
@@ -145,22 +148,19 @@ class Okra:
         authorizer: Authorizer | None = None,
         registry: EventRegistry | None = None,
         settings: Mapping[str, str] | None = None,
+        plugins: Plugins | None = None,
     ) -> None:
         if url is not None and not isinstance(cast(object, url), str):
             raise ValidationError.single("url", f"expected a store URL, got {type(url).__name__}")
         self.url: str = url if url is not None else default_store_url()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._authorizer = authorizer if authorizer is not None else _allow_all
-        self._codec = EventCodec(registry)
+        self.plugins: Plugins = plugins if plugins is not None else load_plugins()
+        self._codec = EventCodec(
+            registry if registry is not None else self.plugins.event_registry()
+        )
         self._closed = False
-        try:
-            env = store_env(self.url)
-            env.update(settings or {})
-            self._store = EventStoreApp(env, self._codec)
-        except ValidationError:
-            raise
-        except (EventSourcingError, OSError, ValueError, ImportError) as exc:
-            raise StorageError(f"cannot open store {self.url}: {exc}") from exc
+        self._store = open_store(self.url, self._codec, self.plugins, settings)
         self._lock = threading.RLock()
         self._states: dict[UUID, AnyEntity] = {}
         self._position = 0
@@ -170,6 +170,7 @@ class Okra:
         # commands): checked again inside the write, see GuardedSQLiteRecorder.
         self._reads: dict[UUID, int] | None = None
         self._check_in_key_result: dict[UUID, UUID] = {}
+        self.plugins.started(self)
 
     # --- lifecycle --------------------------------------------------------------
 
@@ -952,6 +953,8 @@ class Okra:
                 self._position = notification_id
             else:
                 self._ahead.add(notification_id)
+        for event in events:
+            self.plugins.event_recorded(self, event)
 
     def _save_one(self, cls: type[T], event: Event) -> T:
         self._save(event)
