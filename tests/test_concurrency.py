@@ -1,4 +1,8 @@
-"""Concurrent writers: one wins, the other gets a clear error, and no event is lost."""
+"""Concurrent writers: one wins, the other gets a clear error, and no event is lost.
+
+Every test runs on each backend that several processes can share: an SQLite file
+and a PostgreSQL server.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,14 @@ from okra_core import (
     Okra,
     StayAbove,
 )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store several processes can open at once."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'shared.sqlite'}"
 
 
 def _setup(url: str) -> list[KeyResult]:
@@ -50,8 +62,8 @@ class _RacingClock:
         return self.inner.now()
 
 
-def test_the_second_writer_gets_a_concurrency_error(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'race.sqlite'}"
+def test_the_second_writer_gets_a_concurrency_error(shared_url: str) -> None:
+    url = shared_url
     kr, _ = _setup(url)
     with Okra(url) as first:
         with Okra(url, clock=_RacingClock(first, kr)) as second:
@@ -86,8 +98,8 @@ print(conflicts)
 """
 
 
-def test_processes_writing_to_one_sqlite_file_lose_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+def test_processes_writing_to_one_store_lose_nothing(shared_url: str) -> None:
+    url = shared_url
     krs = _setup(url)
     ids = [kr.id.hex for kr in krs]
     writers, per_writer = 3, 25
@@ -118,8 +130,8 @@ def test_processes_writing_to_one_sqlite_file_lose_nothing(tmp_path: Path) -> No
     print(f"conflicts retried: {conflicts}")
 
 
-def test_a_store_reopens_with_the_same_state(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'reopen.sqlite'}"
+def test_a_store_reopens_with_the_same_state(shared_url: str) -> None:
+    url = shared_url
     kr, _ = _setup(url)
     with Okra(url) as okra:
         okra.check_in(kr, value=3, actor="ana")
@@ -142,8 +154,8 @@ class _Interleave:
         return self.inner.now()
 
 
-def test_a_check_in_cannot_slip_in_while_its_objective_closes(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'rules.sqlite'}"
+def test_a_check_in_cannot_slip_in_while_its_objective_closes(shared_url: str) -> None:
+    url = shared_url
     kr, _ = _setup(url)
     with Okra(url) as other:
         objective = other.objective(kr.objective_id)
@@ -158,8 +170,8 @@ def test_a_check_in_cannot_slip_in_while_its_objective_closes(tmp_path: Path) ->
                 late.check_in(kr, value=5, actor="bo")
 
 
-def test_an_objective_cannot_be_drafted_into_a_cycle_closing_meanwhile(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cycle.sqlite'}"
+def test_an_objective_cannot_be_drafted_into_a_cycle_closing_meanwhile(shared_url: str) -> None:
+    url = shared_url
     _setup(url)
     with Okra(url) as other:
         cycle = other.cycles()[0]
@@ -169,8 +181,8 @@ def test_an_objective_cannot_be_drafted_into_a_cycle_closing_meanwhile(tmp_path:
         assert [o.title for o in other.objectives()] == ["O"]
 
 
-def test_unrelated_writes_in_between_do_not_conflict(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'unrelated.sqlite'}"
+def test_unrelated_writes_in_between_do_not_conflict(shared_url: str) -> None:
+    url = shared_url
     kr, other_kr = _setup(url)
     with Okra(url) as other:
         elsewhere = _Interleave(lambda: other.check_in(other_kr, value=1, actor="ana"))
@@ -178,3 +190,76 @@ def test_unrelated_writes_in_between_do_not_conflict(tmp_path: Path) -> None:
             late.check_in(kr, value=5, actor="bo")
             assert late.key_result(kr).current_value == 5
             assert late.key_result(other_kr).current_value == 1
+
+
+# Check-ins until the objective is closed (by another process), at most 300.
+CHECKER = """
+import sys
+from okra_core import ConcurrencyError, InvalidTransitionError, Okra
+
+url, name, kr_id = sys.argv[1:]
+written = conflicts = 0
+with Okra(url) as okra:
+    for i in range(300):
+        try:
+            okra.check_in(kr_id, value=i, narrative=f"{name}-{i}", actor=name)
+            written += 1
+        except ConcurrencyError:
+            conflicts += 1
+        except InvalidTransitionError:
+            break
+print(written, conflicts)
+"""
+
+CLOSER = """
+import sys, time
+from okra_core import ConcurrencyError, Okra
+
+url, objective_id = sys.argv[1:]
+with Okra(url) as okra:
+    while not okra.key_results(objective_id)[0].check_ins:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    while True:
+        try:
+            okra.close_objective(objective_id, actor="closer")
+            break
+        except ConcurrencyError:
+            pass
+"""
+
+
+def test_no_check_in_lands_after_its_objective_closed_in_another_process(
+    shared_url: str,
+) -> None:
+    kr, _ = _setup(shared_url)
+    python = [sys.executable, "-c"]
+    checkers = [
+        subprocess.Popen(
+            [*python, CHECKER, shared_url, f"writer{w}", kr.id.hex],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(3)
+    ]
+    closer = subprocess.run(
+        [*python, CLOSER, shared_url, kr.objective_id.hex],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert closer.returncode == 0, closer.stderr
+    written = 0
+    for process in checkers:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        written += int(out.split()[0])
+    with Okra(shared_url) as okra:
+        log = list(okra.history())
+        closed_at = next(i for i, e in enumerate(log) if type(e).__name__ == "ObjectiveClosed")
+        late = [e for e in log[closed_at:] if type(e).__name__ == "CheckInRecorded"]
+        assert late == []
+        assert len(okra.key_result(kr).check_ins) == written
+        # The writers were stopped by the close, not by running out of work.
+        assert written < 3 * 300
