@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import EventSourcingError
 from eventsourcing.persistence import IntegrityError, Mapper
-from eventsourcing.utils import Environment, EnvType, get_topic, resolve_topic
+from eventsourcing.utils import Environment, EnvType, TopicError, get_topic, resolve_topic
 
 from ._codec import EventCodec, JSONBytes, OkraMapper
 from ._errors import OkraError, PluginError, StorageError, ValidationError
@@ -117,7 +117,7 @@ def open_store(
     check_cipher_key(env.get(CIPHER_KEY, ""))
     try:
         return EventStoreApp(env, codec)
-    except (EventSourcingError, OSError, ValueError, ImportError) as exc:
+    except (EventSourcingError, TopicError, OSError, ValueError, ImportError) as exc:
         raise StorageError(f"cannot open store {redact_url(url)}: {exc}") from exc
 
 
