@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
+import sys
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -136,6 +137,7 @@ class Plugins:
         self._problems: dict[PluginProblem, None] = {}
         self._origins: dict[str, _Origin] = {}
         self._started: weakref.WeakSet[Okra] = weakref.WeakSet()
+        self._claims: dict[tuple[str, str], str] = {}
 
     # --- registering ------------------------------------------------------------
 
@@ -154,14 +156,8 @@ class Plugins:
         mode, names = _parse_selection(raw)
         if mode != "all":
             self.selection = f"{PLUGINS_ENV_VAR}={raw!r}"
-        seen: set[tuple[str, str, str]] = set()
         found: set[str] = set()
-        for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
-            package = ep.dist.name if ep.dist is not None else "?"
-            version = ep.dist.version if ep.dist is not None else "?"
-            if (ep.name, ep.value, package) in seen:
-                continue  # the same distribution found twice on the path
-            seen.add((ep.name, ep.value, package))
+        for ep, package, version in _discover():
             found.add(ep.name)
             if (mode == "only" and ep.name not in names) or (mode == "except" and ep.name in names):
                 continue
@@ -231,12 +227,14 @@ class Plugins:
         try:
             self.manager.register(plugin, name=name)
         except (pluggy.PluginValidationError, ValueError) as exc:
-            raise PluginError(f"plugin {name!r} is invalid: {exc}") from None
+            detail = str(exc).replace("\n", "; ")
+            raise PluginError(f"plugin {name!r} is invalid: {detail}") from None
         try:
             self.manager.check_pending()
         except pluggy.PluginValidationError as exc:
             self.manager.unregister(name=name)
-            raise PluginError(f"plugin {name!r}: {exc}") from None
+            detail = str(exc).replace("\n", "; ")
+            raise PluginError(f"plugin {name!r}: {detail}") from None
         for okra in list(self._started):
             self._call_each("okra_started", {"okra": okra}, only=name)
         return name
@@ -286,14 +284,13 @@ class Plugins:
             PluginError: if two plugins serve the scheme.
         """
         backends = self.storage_backends()
-        installed = ", ".join(
-            f"{b.example or b.scheme + '://'}" for b in sorted(backends.values(), key=_by_name)
-        )
+        ordered = sorted(backends.values(), key=_by_name)
+        installed = ", ".join(f"{b.scheme} ({b.example or b.scheme + '://'})" for b in ordered)
         scheme, sep, _ = url.partition("://")
         if not sep or not scheme:
+            examples = " or ".join(b.example or b.scheme + "://" for b in ordered)
             raise ValidationError.single(
-                "url",
-                f"expected a store URL such as {installed or 'memory://'}, got {url!r}",
+                "url", f"expected a store URL such as {examples or 'memory://'}, got {url!r}"
             )
         backend = backends.get(scheme.lower())
         if backend is None:
@@ -360,6 +357,39 @@ class Plugins:
         self._started.add(okra)
         self._call_each("okra_started", {"okra": okra})
 
+    def claimed_by(self, hook_name: str, name: str) -> str | None:
+        """The plugin whose ``hook_name`` returned the thing called ``name``, if seen."""
+        return self._claims.get((hook_name, name))
+
+    def check(self) -> tuple[PluginProblem, ...]:
+        """Call every registration hook now and return all problems found.
+
+        Two plugins claiming one name are reported here rather than raised.
+        """
+        for collect in (
+            self.storage_backends,
+            self.notifiers,
+            self.cli_commands,
+            self.web_routes,
+            self.exporters,
+            self.lint_rules,
+            self.metric_sources,
+            self.event_registry,
+        ):
+            try:
+                collect()
+            except PluginError as exc:
+                self._report("?", str(exc))
+        return self.problems
+
+    def report(self, plugin: str, message: str) -> None:
+        """Record a problem with ``plugin`` (hosts such as the CLI use this too).
+
+        It is logged at error level on the ``okra.plugins`` logger and listed in
+        :attr:`problems`; the plugin's other contributions go on working.
+        """
+        self._report(plugin, message)
+
     # --- internals ----------------------------------------------------------------------
 
     def _report(self, plugin: str, message: str) -> None:
@@ -371,7 +401,7 @@ class Plugins:
     def _call_each(self, hook_name: str, kwargs: dict[str, Any], only: str | None = None) -> None:
         """Call a hook plugin by plugin, so one that raises does not stop the others."""
         caller: pluggy.HookCaller = getattr(self.manager.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):  # first registered first
+        for impl in caller.get_hookimpls():  # first registered first
             if only is not None and impl.plugin_name != only:
                 continue
             try:
@@ -383,7 +413,7 @@ class Plugins:
         """What every plugin returns from a registration hook, checked item by item."""
         caller: pluggy.HookCaller = getattr(self.manager.hook, hook_name)
         collected: list[tuple[str, D]] = []
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():  # first registered first
             plugin = impl.plugin_name
             try:
                 result: Any = impl.function()
@@ -423,7 +453,38 @@ class Plugins:
                 )
             owners[name] = plugin
             result[name] = item
+            self._claims[(hook_name, name)] = plugin
         return result
+
+
+_Found = tuple[importlib.metadata.EntryPoint, str, str]
+_DISCOVERED: dict[tuple[str, ...], tuple[_Found, ...]] = {}
+
+
+def _discover() -> tuple[_Found, ...]:
+    """The ``okra`` entry points with their distribution's name and version.
+
+    Reading every installed distribution's metadata costs milliseconds, and each
+    ``Okra`` loads its plugins, so what was found is remembered per ``sys.path``
+    (a plugin installed while a process runs is seen by the next process). This
+    caches only what is installed, never plugin objects or their state.
+    """
+    key = tuple(sys.path)
+    cached = _DISCOVERED.get(key)
+    if cached is None:
+        seen: set[tuple[str, str]] = set()
+        found: list[_Found] = []
+        for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
+            if (ep.name, ep.value) in seen:
+                continue  # the same distribution found twice on the path
+            seen.add((ep.name, ep.value))
+            dist = ep.dist
+            found.append((ep, dist.name if dist else "?", dist.version if dist else "?"))
+        cached = tuple(found)
+        if len(_DISCOVERED) >= 8:
+            _DISCOVERED.clear()
+        _DISCOVERED[key] = cached
+    return cached
 
 
 def _describe(plugin: object) -> str:
