@@ -12,14 +12,32 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from okra_core import ReadConflictError
 
 __all__ = ["GuardedPostgresRecorder", "PostgresReadModelStore"]
+
+
+def _why_unreachable(datastore: PostgresDatastore) -> str:
+    """What a direct connection attempt says, for a clearer error than the pool's."""
+    settings = datastore.pool.kwargs
+    if not isinstance(settings, dict):
+        return "the server could not be reached"
+    settings = {k: v for k, v in settings.items() if k != "row_factory"}
+    try:
+        psycopg.connect(**settings, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        return " ".join(str(exc).split())
+    return "the server answers now; try again"
 
 
 class GuardedPostgresRecorder(PostgresApplicationRecorder):
@@ -34,8 +52,22 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
     objective. The schema named in the URL is created if it is missing.
     """
 
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        # The first use of the connection pool: if it fails, say why the server
+        # could not be reached (the pool only says how long it waited).
+        try:
+            super().__init__(datastore, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            raise OperationalError(f"{exc}: {_why_unreachable(datastore)}") from exc
+
     def create_table(self) -> None:
         """Create the schema (if named and missing), then eventsourcing's tables."""
+        try:
+            self._create_schema_and_tables()
+        except (OperationalError, InterfaceError) as exc:
+            raise OperationalError(f"{exc}: {_why_unreachable(self.datastore)}") from exc
+
+    def _create_schema_and_tables(self) -> None:
         if self.datastore.schema != "public":
             statement = SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(
                 Identifier(self.datastore.schema)

@@ -70,7 +70,7 @@ def postgresql_settings(url: str) -> dict[str, str]:
         # a few more for readers in other threads.
         "POSTGRES_POOL_SIZE": "1",
         "POSTGRES_MAX_OVERFLOW": "4",
-        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
         # Writers wait for each other's table lock this long (seconds) before giving up.
         "POSTGRES_LOCK_TIMEOUT": "30",
         "APPLICATION_RECORDER_TOPIC": (
