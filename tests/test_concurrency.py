@@ -32,6 +32,21 @@ def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'shared.sqlite'}"
 
 
+def _finish(processes: list[subprocess.Popen[str]]) -> list[tuple[int, str, str]]:
+    """Wait for every process (killing those that hang); their exit codes and output."""
+    results = []
+    try:
+        for process in processes:
+            out, err = process.communicate(timeout=300)
+            results.append((process.returncode, out, err))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    return results
+
+
 def _setup(url: str) -> list[KeyResult]:
     now = datetime.now(UTC)
     with Okra(url) as okra:
@@ -113,9 +128,8 @@ def test_processes_writing_to_one_store_lose_nothing(shared_url: str) -> None:
         for w in range(writers)
     ]
     conflicts = 0
-    for process in processes:
-        out, err = process.communicate(timeout=300)
-        assert process.returncode == 0, err
+    for returncode, out, err in _finish(processes):
+        assert returncode == 0, err
         conflicts += int(out.strip())
     with Okra(url) as okra:
         for kr in krs:
@@ -243,17 +257,17 @@ def test_no_check_in_lands_after_its_objective_closed_in_another_process(
         )
         for w in range(3)
     ]
-    closer = subprocess.run(
+    closer = subprocess.Popen(
         [*python, CLOSER, shared_url, kr.objective_id.hex],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
     )
-    assert closer.returncode == 0, closer.stderr
+    *results, (closed, _, closer_err) = _finish([*checkers, closer])
+    assert closed == 0, closer_err
     written = 0
-    for process in checkers:
-        out, err = process.communicate(timeout=300)
-        assert process.returncode == 0, err
+    for returncode, out, err in results:
+        assert returncode == 0, err
         written += int(out.split()[0])
     with Okra(shared_url) as okra:
         log = list(okra.history())
@@ -263,3 +277,31 @@ def test_no_check_in_lands_after_its_objective_closed_in_another_process(
         assert len(okra.key_result(kr).check_ins) == written
         # The writers were stopped by the close, not by running out of work.
         assert written < 3 * 300
+
+
+OPENER = """
+import sys
+from okra_core import Okra
+
+with Okra(sys.argv[1]) as okra:
+    print(len(okra.cycles()))
+"""
+
+
+@pytest.mark.parametrize("exists", [False, True], ids=["new", "existing"])
+def test_processes_opening_a_store_at_once_all_succeed(shared_url: str, exists: bool) -> None:
+    # Each runs eventsourcing's CREATE ... IF NOT EXISTS / OR REPLACE statements;
+    # PostgreSQL refuses the same DDL run at once ("tuple concurrently updated"),
+    # so okra's recorder takes turns.
+    if exists:
+        Okra(shared_url).close()
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, shared_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    assert [(code, out, err) for code, out, err in _finish(openers)] == [(0, "0\n", "")] * 8

@@ -7,7 +7,7 @@ names it by import path so that okra works without the ``postgresql`` extra.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +40,25 @@ def _why_unreachable(datastore: PostgresDatastore) -> str:
     return "the server answers now; try again"
 
 
+_DDL_LOCK_KEY = int.from_bytes(b"okra-ddl", "big") >> 1
+"""A PostgreSQL advisory lock key (any bigint) that okra's DDL is serialised on."""
+
+
+@contextlib.contextmanager
+def ddl_lock(datastore: PostgresDatastore) -> Iterator[None]:
+    """Hold okra's advisory lock on the server while creating tables.
+
+    The lock is held on a connection of its own for the duration; the DDL runs
+    on others from the pool.
+    """
+    with datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_DDL_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_DDL_LOCK_KEY,))
+
+
 class GuardedPostgresRecorder(PostgresApplicationRecorder):
     """eventsourcing's PostgreSQL recorder, plus a check of what the command read.
 
@@ -61,9 +80,14 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
             raise OperationalError(f"{exc}: {_why_unreachable(datastore)}") from exc
 
     def create_table(self) -> None:
-        """Create the schema (if named and missing), then eventsourcing's tables."""
+        """Create the schema (if named and missing), then eventsourcing's tables.
+
+        Processes opening one store at once would run the same DDL at once, which
+        PostgreSQL refuses ("tuple concurrently updated"); they take turns.
+        """
         try:
-            self._create_schema_and_tables()
+            with ddl_lock(self.datastore):
+                self._create_schema_and_tables()
         except (OperationalError, InterfaceError) as exc:
             raise OperationalError(f"{exc}: {_why_unreachable(self.datastore)}") from exc
 
@@ -118,7 +142,7 @@ class PostgresReadModelStore:
         self._table = SQL("{0}.{1}").format(
             Identifier(self._datastore.schema), Identifier(_READ_MODELS_TABLE)
         )
-        with self._datastore.transaction(commit=True) as curs:
+        with ddl_lock(self._datastore), self._datastore.transaction(commit=True) as curs:
             curs.execute(
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {0} (name text PRIMARY KEY, "
