@@ -1,4 +1,7 @@
-"""Shared fixtures: a manual clock and an okra store on every embedded backend."""
+"""Shared fixtures: a manual clock and an okra store on every backend.
+
+The PostgreSQL store is a fresh schema on a real server (see ``tests/pg.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import pytest
 
 from okra_core import Change, Cycle, KeyResult, ManualClock, Objective, Okra
 
+from . import pg
+
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
@@ -19,10 +24,29 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    """The URL of a real PostgreSQL server for the session, or None if there is none."""
+    with pg.server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str | None) -> Iterator[str]:
+    """A store URL on a fresh, empty schema of the PostgreSQL server."""
+    if postgres_server is None:
+        pg.skip_or_fail()
+    assert postgres_server is not None
+    with pg.fresh_schema(postgres_server) as (_, url):
+        yield url
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "memory":
         return "memory://"
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path / 'okra.sqlite'}"
 
 

@@ -15,6 +15,7 @@ import contextlib
 
 import attrs
 
+from . import _plugin_types
 from ._alignment import (
     AlignmentNode,
     AlignmentTree,
@@ -49,6 +50,7 @@ from ._errors import (
     NotFoundError,
     OkraError,
     PermissionDeniedError,
+    PluginError,
     StorageError,
     ValidationError,
 )
@@ -125,6 +127,17 @@ from ._model import (
     Task,
     suggest_grade,
 )
+from ._plugin_types import (
+    CliCommand,
+    Exporter,
+    LintFinding,
+    LintRule,
+    MetricSource,
+    Notifier,
+    StorageBackend,
+    WebRoute,
+)
+from ._plugins import PluginInfo, PluginProblem, Plugins, hookimpl, load_plugins
 from ._progress import (
     Contribution,
     CycleProgress,
@@ -154,7 +167,14 @@ from ._scores import (
     Scorecard,
     UnscoredObjective,
 )
-from ._store import ReadModelStore, default_data_dir, default_store_url
+from ._store import (
+    LogMovedError,
+    ReadConflictError,
+    ReadModelStore,
+    default_data_dir,
+    default_store_url,
+    generate_cipher_key,
+)
 from ._values import (
     ActionStatus,
     AlignmentLink,
@@ -209,6 +229,7 @@ __all__ = [
     "CheckInRecorded",
     "CheckInRetracted",
     "CheckInSource",
+    "CliCommand",
     "Clock",
     "CommittedMiss",
     "ConcurrencyError",
@@ -233,6 +254,7 @@ __all__ = [
     "EventRegistry",
     "ExpectedEffect",
     "Explanation",
+    "Exporter",
     "FieldChange",
     "FieldError",
     "FocusItem",
@@ -254,11 +276,16 @@ __all__ = [
     "KeyResultReweighted",
     "KeyResultScore",
     "Learning",
+    "LintFinding",
+    "LintRule",
     "LogEntry",
+    "LogMovedError",
     "ManualClock",
     "Metric",
+    "MetricSource",
     "Milestone",
     "NotFoundError",
+    "Notifier",
     "Objective",
     "ObjectiveAbandoned",
     "ObjectiveActivated",
@@ -289,7 +316,12 @@ __all__ = [
     "Playbook",
     "PlaybookRevised",
     "PlaybookSettings",
+    "PluginError",
+    "PluginInfo",
+    "PluginProblem",
+    "Plugins",
     "Range",
+    "ReadConflictError",
     "ReadModelStore",
     "Reading",
     "ReadingCounts",
@@ -302,6 +334,7 @@ __all__ = [
     "StatusCount",
     "StayAbove",
     "StayBelow",
+    "StorageBackend",
     "StorageError",
     "SystemClock",
     "Task",
@@ -312,11 +345,15 @@ __all__ = [
     "UnscoredObjective",
     "Upcaster",
     "ValidationError",
+    "WebRoute",
     "When",
     "World",
     "brier_score",
     "default_data_dir",
     "default_store_url",
+    "generate_cipher_key",
+    "hookimpl",
+    "load_plugins",
     "pace_status",
     "suggest_grade",
     "to_data",
@@ -324,6 +361,7 @@ __all__ = [
 
 # Tracebacks and reprs show okra_core.Okra, not okra_core._app.Okra. Type hints
 # are resolved first, while their names can still be found in the defining modules.
+_plugin_types.resolve_types(globals())  # they name Okra, which they cannot import
 for _name in __all__:
     if attrs.has(globals()[_name]):
         attrs.resolve_types(globals()[_name])

@@ -18,7 +18,6 @@ from typing import Any, Final, TypeVar, cast
 from uuid import UUID, uuid4
 
 import attrs
-from eventsourcing.domain import EventSourcingError
 from eventsourcing.persistence import Notification, PersistenceError, RecordConflictError
 
 from ._alignment import AlignmentTree, alignment_tree, orphans
@@ -70,6 +69,7 @@ from ._model import (
     project,
     suggest_grade,
 )
+from ._plugins import Plugins, load_plugins
 from ._progress import (
     CycleProgress,
     KeyResultProgress,
@@ -82,7 +82,7 @@ from ._progress import (
 )
 from ._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
 from ._scores import BusinessReview, Scorecard, business_review, lineage, scorecard
-from ._store import EventStoreApp, ReadConflictError, ReadModelStore, default_store_url, store_env
+from ._store import LogMovedError, ReadConflictError, ReadModelStore, default_store_url, open_store
 from ._values import (
     AlignmentLink,
     CheckInSource,
@@ -156,6 +156,12 @@ class Okra:
         registry: the event types to know (default: okra's own).
         settings: extra eventsourcing settings, e.g. ``{"CIPHER_KEY": ...}`` or
             ``{"COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"}``.
+        plugins: the plugins to use (default: a fresh :func:`load_plugins`). The
+            storage backend for the URL's scheme comes from them, and so do extra
+            event types when no ``registry`` is given.
+        persist_read_model: save the current state of every entity beside the
+            events (where the backend keeps read models) and start from it on the
+            next open, instead of replaying the whole log (default: yes).
 
     Example:
         >>> from datetime import date
@@ -181,26 +187,23 @@ class Okra:
         registry: EventRegistry | None = None,
         settings: Mapping[str, str] | None = None,
         persist_read_model: bool = True,
+        plugins: Plugins | None = None,
     ) -> None:
         if url is not None and not isinstance(cast(object, url), str):
             raise ValidationError.single("url", f"expected a store URL, got {type(url).__name__}")
         self.url: str = url if url is not None else default_store_url()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._authorizer = authorizer if authorizer is not None else _allow_all
-        self._codec = EventCodec(registry)
+        self.plugins: Plugins = plugins if plugins is not None else load_plugins()
+        self._codec = EventCodec(
+            registry if registry is not None else self.plugins.event_registry()
+        )
         self._closed = False
         self._persist = persist_read_model
         self._restored = False
         self._saved_position = 0
         self._fingerprint = fingerprint(self._codec.registry)
-        try:
-            env = store_env(self.url)
-            env.update(settings or {})
-            self._store = EventStoreApp(env, self._codec)
-        except ValidationError:
-            raise
-        except (EventSourcingError, OSError, ValueError, ImportError) as exc:
-            raise StorageError(f"cannot open store {self.url}: {exc}") from exc
+        self._store = open_store(self.url, self._codec, self.plugins, settings)
         self._lock = threading.RLock()
         self._states: dict[UUID, AnyEntity] = {}
         self._position = 0
@@ -214,6 +217,7 @@ class Okra:
         # at once for a query about the past; kept up to date once loaded.
         self._histories: dict[UUID, EntityHistory] = {}
         self._all_histories = False
+        self.plugins.started(self)
 
     # --- lifecycle --------------------------------------------------------------
 
@@ -356,7 +360,7 @@ class Okra:
                         rationale=rationale,
                     )
                 )
-            self._save(*events)
+            self._save(*events, nothing_added=True)
             return self._get(Cycle, state.id)
 
     def _grade_overrides(
@@ -1560,8 +1564,9 @@ class Okra:
         saved = self._storage(lambda: read_models.load(READ_MODEL_NAME)) if read_models else None
         if saved is None or read_models is None:
             return
-        position, data = saved
-        loaded = load_states(data, self._fingerprint)
+        position, sealed = saved
+        data = self._unseal(sealed)
+        loaded = load_states(data, self._fingerprint) if data is not None else None
         if loaded is None or self._anchor_at(position) != loaded[1]:
             if loaded is not None:
                 log.warning(
@@ -1581,6 +1586,31 @@ class Okra:
                 self._check_in_key_result.update((i, state.id) for i in ids)
         self._position = self._saved_position = position
 
+    def _seal(self, data: bytes) -> bytes:
+        """Compress and encrypt a read model as the store does its events.
+
+        The states hold everything the events do, so they get the same protection.
+        """
+        mapper = self._store.mapper
+        if mapper.compressor:
+            data = mapper.compressor.compress(data)
+        if mapper.cipher:
+            data = mapper.cipher.encrypt(data)
+        return data
+
+    def _unseal(self, data: bytes) -> bytes | None:
+        """The read model as saved by :meth:`_seal`, or None if it cannot be opened."""
+        mapper = self._store.mapper
+        try:
+            if mapper.cipher:
+                data = mapper.cipher.decrypt(data)
+            if mapper.compressor:
+                data = mapper.compressor.decompress(data)
+        except Exception:  # a wrong key, another cipher: rebuild from the log
+            log.warning("okra: the saved read model cannot be decrypted; rebuilding from the log")
+            return None
+        return data
+
     def _anchor_at(self, position: int) -> tuple[str, int] | None:
         """The event at ``position`` in the log, as ``(originator id hex, version)``."""
         notifications = self._storage(
@@ -1599,7 +1629,7 @@ class Okra:
         anchor = self._anchor_at(self._position)
         if anchor is None:  # pragma: no cover - the log lost an event it had
             return
-        data = dump_states(self._states, self._fingerprint, anchor)
+        data = self._seal(dump_states(self._states, self._fingerprint, anchor))
         self._storage(lambda: read_models.save(READ_MODEL_NAME, self._position, data))
         self._saved_position = self._position
 
@@ -1654,13 +1684,24 @@ class Okra:
             self._reads[state.id] = state.version
         return state
 
-    def _save(self, *events: Event) -> None:
+    def _save(self, *events: Event, nothing_added: bool = False) -> None:
+        """Record ``events`` in one write, or none of them.
+
+        The entities the command noted must still be at the versions it read;
+        with ``nothing_added``, nothing at all may have been recorded since its
+        read (a close must see every key result of its cycle).
+        """
         written = {e.originator_id for e in events}
         reads = {i: v for i, v in (self._reads or {}).items() if i not in written}
+        guard: dict[str, Any] = {"read_versions": reads}
+        if nothing_added:
+            guard["read_position"] = self._position
         try:
-            recordings = self._store.save(*events, read_versions=reads)
+            recordings = self._store.save(*events, **guard)
         except ReadConflictError as exc:
             raise ConcurrencyError([exc.entity_id]) from exc
+        except LogMovedError as exc:
+            raise ConcurrencyError(sorted(written)) from exc
         except RecordConflictError as exc:
             raise ConcurrencyError(sorted(written)) from exc
         except PersistenceError as exc:
@@ -1673,6 +1714,8 @@ class Okra:
                 self._position = notification_id
             else:
                 self._ahead.add(notification_id)
+        for event in events:
+            self.plugins.event_recorded(self, event)
 
     def _save_one(self, cls: type[T], event: Event) -> T:
         self._save(event)

@@ -321,6 +321,12 @@ class EventCodec:
             raise EventDecodeError(_field_errors(exc), record=record) from exc
 
 
+_WRONG_KEY = (
+    "cannot decrypt: the CIPHER_KEY is wrong, or the record was not written with encryption"
+)
+_MISSING_KEY = "; if the store is encrypted, open it with its CIPHER_KEY"
+
+
 class OkraMapper(Mapper[UUID]):
     """An eventsourcing mapper that stores okra events by wire name through cattrs.
 
@@ -360,15 +366,22 @@ class OkraMapper(Mapper[UUID]):
             f"of {stored_event.originator_id}"
         )
         state = stored_event.state
-        try:
-            if self.cipher:
+        if self.cipher:
+            try:
                 state = self.cipher.decrypt(state)
+            except Exception as exc:
+                raise EventDecodeError(
+                    [FieldError("$", _WRONG_KEY + f" ({type(exc).__name__}: {exc})")],
+                    record=record,
+                ) from exc
+        try:
             if self.compressor:
                 state = self.compressor.decompress(state)
             data = self.transcoder.decode(state)
         except Exception as exc:
+            hint = "" if self.cipher else _MISSING_KEY
             raise EventDecodeError(
-                [FieldError("$", f"unreadable record ({type(exc).__name__}: {exc})")],
+                [FieldError("$", f"unreadable record ({type(exc).__name__}: {exc}){hint}")],
                 record=record,
             ) from exc
         originator_id = stored_event.originator_id

@@ -20,6 +20,7 @@ __all__ = [
     "NotFoundError",
     "OkraError",
     "PermissionDeniedError",
+    "PluginError",
     "StorageError",
     "ValidationError",
 ]
@@ -138,4 +139,13 @@ class StorageError(OkraError):
     The message says what the store reported. When it comes from a write, the
     write may or may not have been committed: read the entity's history before
     retrying a command that is not safe to repeat (a check-in, say).
+    """
+
+
+class PluginError(OkraError):
+    """A plugin, or the choice of plugins, is wrong in a way okra cannot work around.
+
+    The message names the plugin(s) and says what was expected: two plugins
+    claiming one name, a misspelt hook, a malformed ``OKRA_PLUGINS``. A plugin
+    that merely fails to load is reported in ``Plugins.problems`` instead.
     """

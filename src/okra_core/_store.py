@@ -2,30 +2,40 @@
 
 from __future__ import annotations
 
+import base64
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.domain import EventSourcingError
+from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.utils import Environment, EnvType, TopicError, get_topic, resolve_topic
 
 from ._codec import EventCodec, JSONBytes, OkraMapper
-from ._errors import ValidationError
+from ._errors import OkraError, PluginError, StorageError, ValidationError
+from ._plugins import Plugins, load_plugins
 
 __all__ = [
+    "CIPHER_KEY",
+    "READ_MODELS_TOPIC",
     "EventStoreApp",
-    "GuardedSQLiteRecorder",
+    "LogMovedError",
     "ReadConflictError",
     "ReadModelStore",
-    "SQLiteReadModelStore",
+    "check_cipher_key",
     "default_store_url",
+    "generate_cipher_key",
+    "open_store",
+    "redact_url",
     "store_env",
 ]
+
+READ_MODELS_TOPIC = "OKRA_READ_MODELS_TOPIC"
+"""The setting naming a storage backend's ``read_models`` factory by import path."""
 
 STORE_ENV_VAR = "OKRA_STORE"
 """Environment variable naming the store to open when no URL is given."""
@@ -53,73 +63,146 @@ def default_data_dir() -> Path:
     return base / "okra"
 
 
-def store_env(url: str) -> dict[str, str]:
-    """Eventsourcing settings for an okra store URL.
+def store_env(url: str, plugins: Plugins | None = None) -> dict[str, str]:
+    """Eventsourcing settings for an okra store URL, from its storage backend.
 
-    ``memory://`` keeps events in this process only; ``sqlite:///relative/path``
-    and ``sqlite:////absolute/path`` use an SQLite file (created with its folder).
+    The backend is the plugin that serves the URL's scheme (``memory://``,
+    ``sqlite:///path``, ``postgresql://...`` come with okra). ``plugins``
+    defaults to a fresh :func:`~okra_core.load_plugins`.
+
+    Raises:
+        ValidationError: (path ``url``) if the URL is malformed or no backend
+            serves its scheme.
+        PluginError: if the backend misbehaves.
     """
+    if plugins is None:
+        plugins = load_plugins()
+    backend = plugins.storage_backend(url)
+    try:
+        env = dict(backend.settings(url))
+    except OkraError:
+        raise
+    except OSError as exc:
+        raise StorageError(f"cannot open store {redact_url(url)}: {exc}") from exc
+    except Exception as exc:
+        raise PluginError(
+            f"storage backend {backend.scheme!r} failed on {redact_url(url)}: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if backend.read_models is not None:
+        topic = get_topic(backend.read_models)
+        if resolve_topic(topic) is not backend.read_models:
+            raise PluginError(
+                f"storage backend {backend.scheme!r}: read_models must be a module-level "
+                f"class or function, got {backend.read_models!r}"
+            )
+        env[READ_MODELS_TOPIC] = topic
+    return env
+
+
+def open_store(
+    url: str,
+    codec: EventCodec,
+    plugins: Plugins | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> EventStoreApp:
+    """Open the event store at ``url`` with extra eventsourcing ``settings``.
+
+    Raises:
+        ValidationError: for a bad URL or a malformed ``CIPHER_KEY``.
+        StorageError: if the store cannot be opened; the message says why.
+        PluginError: if the storage backend misbehaves.
+    """
+    env = store_env(url, plugins)
+    env.update(settings or {})
+    check_cipher_key(env.get(CIPHER_KEY, ""))
+    try:
+        return EventStoreApp(env, codec)
+    except (EventSourcingError, TopicError, OSError, ValueError, ImportError) as exc:
+        raise StorageError(f"cannot open store {redact_url(url)}: {exc}") from exc
+
+
+CIPHER_KEY = "CIPHER_KEY"
+"""The eventsourcing setting that turns on encryption at rest (AES-GCM)."""
+
+_KEY_SIZES = (16, 24, 32)
+
+
+def check_cipher_key(key: str) -> None:
+    """Refuse a ``CIPHER_KEY`` that is not 16, 24 or 32 bytes in base64 (empty: none)."""
+    if not key:
+        return
+    try:
+        size = len(base64.b64decode(key.encode("ascii"), validate=True))
+    except (ValueError, UnicodeEncodeError):
+        size = -1
+    if size not in _KEY_SIZES:
+        raise ValidationError.single(
+            f"settings.{CIPHER_KEY}",
+            "expected 16, 24 or 32 random bytes in base64, such as "
+            "okra_core.generate_cipher_key() returns",
+        )
+
+
+def generate_cipher_key() -> str:
+    """A new random key for encryption at rest: 32 bytes (AES-256), base64.
+
+    Keep it secret and safe: without it the store cannot be read.
+
+    Example:
+        >>> from okra_core import Okra, generate_cipher_key
+        >>> key = generate_cipher_key()
+        >>> with Okra("memory://", settings={"CIPHER_KEY": key}) as okra:
+        ...     okra.playbook.version
+        0
+    """
+    return base64.b64encode(os.urandom(32)).decode("ascii")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for messages."""
     parts = urlsplit(url)
-    if parts.scheme == "memory":
-        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    if parts.scheme == "sqlite":
-        if parts.netloc:
-            raise ValidationError.single(
-                "url",
-                f"expected sqlite:///path (three slashes) or sqlite:////abs/path, got {url!r}",
-            )
-        path = parts.path[1:] if parts.path.startswith("/") else parts.path
-        if not path:
-            raise ValidationError.single(
-                "url", f"expected a file path after sqlite:///, got {url!r}"
-            )
-        if path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            path = str(Path(path).expanduser())
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": path,
-            # Writers wait for each other this long (seconds) before giving up.
-            "SQLITE_LOCK_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": "okra_core._store:GuardedSQLiteRecorder",
-        }
-    raise ValidationError.single(
-        "url", f"expected a store URL such as memory:// or sqlite:///okra.sqlite, got {url!r}"
-    )
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class LogMovedError(IntegrityError):
+    """Something was recorded after the log position a command read from.
+
+    A command that relies on *nothing being added* (closing a cycle must grade
+    every key result of it, including one just added) passes ``read_position``
+    to ``insert_events``; a storage backend shared by processes raises this from
+    inside its write transaction if any other event was recorded after that
+    position. Okra turns it into a :class:`ConcurrencyError`.
+
+    Args:
+        position: the log position the command read from.
+    """
+
+    def __init__(self, position: int) -> None:
+        self.position = position
+        super().__init__(f"events were recorded after position {position}, which the command read")
 
 
 class ReadConflictError(IntegrityError):
-    """An entity a command relied on changed between the command's read and its write."""
+    """An entity a command relied on changed between the command's read and its write.
+
+    Storage backends raise it from inside their write transaction (so the write is
+    rolled back) when an entity in the ``read_versions`` passed to
+    ``insert_events`` is no longer at the version the command read. Okra turns it
+    into a :class:`ConcurrencyError`.
+
+    Args:
+        entity_id: the entity that moved on.
+        seen: the version the command read.
+        current: the version now in the store.
+    """
 
     def __init__(self, entity_id: UUID, seen: int, current: int) -> None:
         self.entity_id = entity_id
         super().__init__(f"{entity_id} is at version {current}, the command saw {seen}")
-
-
-class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
-    """eventsourcing's SQLite recorder, plus a check of what the command read.
-
-    A command's events carry the versions of the other entities it consulted
-    (``read_versions``: the objective and cycle of a check-in, say). Inside the
-    write transaction, after the insert has taken SQLite's write lock, each is
-    checked against the log; if any moved on, the transaction rolls back. So a
-    check-in cannot slip in while another process closes its objective.
-    """
-
-    def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._insert_events(c, stored_events, **kwargs)
-        read_versions: dict[UUID, int] = kwargs.get("read_versions") or {}
-        statement = (
-            f"SELECT MAX(originator_version) FROM {self.events_table_name} WHERE originator_id=?"
-        )
-        for entity_id, seen in read_versions.items():
-            c.execute(statement, (entity_id.hex,))
-            current = c.fetchone()[0] or 0
-            if current != seen:
-                raise ReadConflictError(entity_id, seen, current)
-        return ids
 
 
 class ReadModelStore(Protocol):
@@ -138,43 +221,6 @@ class ReadModelStore(Protocol):
 
     def drop(self, name: str) -> None:
         """Forget read model ``name`` (it will be rebuilt from the log)."""
-
-
-_READ_MODELS_TABLE = "okra_read_models"
-
-
-class SQLiteReadModelStore:
-    """Read models in a table of the event store's own SQLite file."""
-
-    def __init__(self, recorder: SQLiteApplicationRecorder) -> None:
-        self._datastore = recorder.datastore
-        with self._datastore.transaction(commit=True) as c:
-            c.execute(
-                f"CREATE TABLE IF NOT EXISTS {_READ_MODELS_TABLE} ("
-                "name TEXT PRIMARY KEY, position INTEGER NOT NULL, data BLOB NOT NULL)"
-            )
-
-    def load(self, name: str) -> tuple[int, bytes] | None:
-        """The saved ``(position, data)`` of read model ``name``, if any."""
-        with self._datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT position, data FROM {_READ_MODELS_TABLE} WHERE name=?", (name,))
-            row = c.fetchone()
-        return None if row is None else (int(row[0]), bytes(row[1]))
-
-    def save(self, name: str, position: int, data: bytes) -> None:
-        """Save ``data`` at ``position``, unless a later position is already saved."""
-        with self._datastore.transaction(commit=True) as c:
-            c.execute(
-                f"INSERT INTO {_READ_MODELS_TABLE} (name, position, data) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET position=excluded.position, data=excluded.data "
-                "WHERE excluded.position > position",
-                (name, position, data),
-            )
-
-    def drop(self, name: str) -> None:
-        """Forget read model ``name``."""
-        with self._datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {_READ_MODELS_TABLE} WHERE name=?", (name,))
 
 
 class EventStoreApp(Application[UUID]):
@@ -198,11 +244,9 @@ class EventStoreApp(Application[UUID]):
     def read_models(self) -> ReadModelStore | None:
         """Where this store persists read models (``None``: it keeps nothing)."""
         if not hasattr(self, "_read_models"):
-            recorder = self.recorder
+            topic = self.env.get(READ_MODELS_TOPIC)
             self._read_models: ReadModelStore | None = (
-                SQLiteReadModelStore(recorder)
-                if isinstance(recorder, SQLiteApplicationRecorder)
-                else None
+                resolve_topic(topic)(self.recorder) if topic else None
             )
         return self._read_models
 

@@ -1,0 +1,190 @@
+"""okra's PostgreSQL recorder and read-model store (imported only when used).
+
+Importing this module imports psycopg; :mod:`okra_adapters.storage.postgresql`
+names it by import path so that okra works without the ``postgresql`` extra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from okra_core import LogMovedError, ReadConflictError
+
+__all__ = ["GuardedPostgresRecorder", "PostgresReadModelStore"]
+
+
+def _why_unreachable(datastore: PostgresDatastore) -> str:
+    """What a direct connection attempt says, for a clearer error than the pool's."""
+    settings = datastore.pool.kwargs
+    if not isinstance(settings, dict):
+        return "the server could not be reached"
+    settings = {k: v for k, v in settings.items() if k != "row_factory"}
+    try:
+        psycopg.connect(**settings, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        return " ".join(str(exc).split())
+    return "the server answers now; try again"
+
+
+_DDL_LOCK_KEY = int.from_bytes(b"okra-ddl", "big") >> 1
+"""A PostgreSQL advisory lock key (any bigint) that okra's DDL is serialised on."""
+
+
+@contextlib.contextmanager
+def ddl_lock(datastore: PostgresDatastore) -> Iterator[None]:
+    """Hold okra's advisory lock on the server while creating tables.
+
+    The lock is held on a connection of its own for the duration; the DDL runs
+    on others from the pool.
+    """
+    with datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_DDL_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_DDL_LOCK_KEY,))
+
+
+class GuardedPostgresRecorder(PostgresApplicationRecorder):
+    """eventsourcing's PostgreSQL recorder, plus a check of what the command read.
+
+    eventsourcing serialises writers with an ``EXCLUSIVE`` lock on the events
+    table (reads go on). A command's events carry the versions of the entities
+    it only consulted (``read_versions``); before inserting, in the same
+    transaction, this recorder takes that lock itself and then compares each
+    with the log. If one moved on, :class:`okra_core.ReadConflictError` rolls the
+    transaction back: a check-in cannot slip in while another process closes its
+    objective. The schema named in the URL is created if it is missing.
+    """
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        # The first use of the connection pool: if it fails, say why the server
+        # could not be reached (the pool only says how long it waited).
+        try:
+            super().__init__(datastore, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            raise OperationalError(f"{exc}: {_why_unreachable(datastore)}") from exc
+
+    def create_table(self) -> None:
+        """Create the schema (if named and missing), then eventsourcing's tables.
+
+        Processes opening one store at once would run the same DDL at once, which
+        PostgreSQL refuses ("tuple concurrently updated"); they take turns.
+        """
+        try:
+            with ddl_lock(self.datastore):
+                self._create_schema_and_tables()
+        except (OperationalError, InterfaceError) as exc:
+            raise OperationalError(f"{exc}: {_why_unreachable(self.datastore)}") from exc
+
+    def _create_schema_and_tables(self) -> None:
+        if self.datastore.schema != "public":
+            statement = SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(
+                Identifier(self.datastore.schema)
+            )
+            # Two processes creating it at once: the loser finds it made.
+            with (
+                contextlib.suppress(IntegrityError),
+                self.datastore.transaction(commit=True) as curs,
+            ):
+                curs.execute(statement, prepare=False)
+        super().create_table()
+
+    def _insert_events(
+        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        read_versions: dict[UUID, int] = kwargs.get("read_versions") or {}
+        read_position: int | None = kwargs.get("read_position")
+        if not read_versions and read_position is None:
+            return
+        # The lock first, so no other writer can commit between this check and
+        # the insert that follows (eventsourcing takes the same lock again then,
+        # which costs nothing inside one transaction).
+        self._lock_table(curs)
+        if read_position is not None:
+            # Nothing may have been recorded after the position the command read.
+            latest = SQL("SELECT COALESCE(MAX(notification_id), 0) AS last FROM {0}.{1}").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name)
+            )
+            curs.execute(latest, prepare=True)
+            row = curs.fetchone()
+            if row is not None and int(row["last"]) > read_position:
+                raise LogMovedError(read_position)
+        if not read_versions:
+            return
+        statement = SQL(
+            "SELECT originator_id, MAX(originator_version) AS version FROM {0}.{1} "
+            "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        ids = list(read_versions)
+        keys: list[Any] = (
+            ids if self.datastore.originator_id_type == "uuid" else [str(i) for i in ids]
+        )
+        curs.execute(statement, (keys,), prepare=True)
+        current = {str(row["originator_id"]): int(row["version"]) for row in curs.fetchall()}
+        for entity_id, seen in read_versions.items():
+            now = current.get(str(entity_id), 0)
+            if now != seen:
+                raise ReadConflictError(entity_id, seen, now)
+
+
+_READ_MODELS_TABLE = "okra_read_models"
+
+
+class PostgresReadModelStore:
+    """Read models in a table beside the events (``okra_read_models``, same schema)."""
+
+    def __init__(self, recorder: PostgresApplicationRecorder) -> None:
+        self._datastore = recorder.datastore
+        self._table = SQL("{0}.{1}").format(
+            Identifier(self._datastore.schema), Identifier(_READ_MODELS_TABLE)
+        )
+        with ddl_lock(self._datastore), self._datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (name text PRIMARY KEY, "
+                    "position bigint NOT NULL, data bytea NOT NULL)"
+                ).format(self._table),
+                prepare=False,
+            )
+
+    def load(self, name: str) -> tuple[int, bytes] | None:
+        """The saved ``(position, data)`` of read model ``name``, if any."""
+        with self._datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT position, data FROM {0} WHERE name = %s").format(self._table), (name,)
+            )
+            row = curs.fetchone()
+        return None if row is None else (int(row["position"]), bytes(row["data"]))
+
+    def save(self, name: str, position: int, data: bytes) -> None:
+        """Save ``data`` at ``position``, unless a later position is already saved."""
+        with self._datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL(
+                    "INSERT INTO {0} AS t (name, position, data) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, "
+                    "data = EXCLUDED.data WHERE t.position < EXCLUDED.position"
+                ).format(self._table),
+                (name, position, data),
+            )
+
+    def drop(self, name: str) -> None:
+        """Forget read model ``name``."""
+        with self._datastore.transaction(commit=True) as curs:
+            curs.execute(SQL("DELETE FROM {0} WHERE name = %s").format(self._table), (name,))

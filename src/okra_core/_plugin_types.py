@@ -1,0 +1,235 @@
+"""What plugins hand to okra: small frozen descriptors, checked when they are made.
+
+Registration hooks return these (see :mod:`okra_core.hookspecs`). Each names the
+thing it registers, so okra can tell which plugin claimed which name; each checks
+its own fields, so a plugin that builds a bad one fails inside its own hook, where
+okra reports it with the plugin's name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import attrs
+
+if TYPE_CHECKING:
+    from ._app import Okra
+    from ._events import Event
+    from ._model import KeyResult
+    from ._store import ReadModelStore
+
+__all__ = [
+    "CliCommand",
+    "Exporter",
+    "LintFinding",
+    "LintRule",
+    "MetricSource",
+    "Notifier",
+    "StorageBackend",
+    "WebRoute",
+]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+
+
+def _name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(
+            f"{type(instance).__name__}.{attribute.name}: expected a lowercase name "
+            f"(letters, digits, '_', '-', '.'), got {value!r}"
+        )
+
+
+def _scheme(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _SCHEME.match(value):
+        raise ValueError(
+            f"StorageBackend.scheme: expected a lowercase URL scheme without '://', got {value!r}"
+        )
+
+
+def _callable(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise TypeError(
+            f"{type(instance).__name__}.{attribute.name}: expected a callable, "
+            f"got {type(value).__name__}"
+        )
+
+
+def _optional_callable(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _callable(instance, attribute, value)
+
+
+def _text(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{type(instance).__name__}.{attribute.name}: expected text, got {type(value).__name__}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class StorageBackend:
+    """A place to keep okra's events, chosen by the scheme of the store URL.
+
+    Attributes:
+        scheme: the URL scheme it serves, without ``://`` (``sqlite``).
+        description: one line for ``okra plugins`` and for error messages.
+        settings: ``settings(url) -> env``: the eventsourcing settings that open
+            ``url`` (``PERSISTENCE_MODULE`` and the module's own keys). Raise
+            :class:`okra_core.ValidationError` with path ``url`` for a bad URL.
+        read_models: ``read_models(recorder) -> ReadModelStore | None``: where the
+            store keeps persisted read models beside its events, given the
+            eventsourcing application recorder that ``settings`` produced. It must
+            be a module-level class or function (it is stored by its import path).
+            ``None`` (the default): the backend keeps no read models.
+        example: an example URL, shown when a URL is refused.
+
+    .. versionadded:: 0.1
+    """
+
+    scheme: str = attrs.field(validator=_scheme)
+    description: str = attrs.field(validator=_text)
+    settings: Callable[[str], Mapping[str, str]] = attrs.field(validator=_callable)
+    read_models: Callable[[Any], ReadModelStore | None] | None = attrs.field(
+        default=None, validator=_optional_callable
+    )
+    example: str = attrs.field(default="", validator=_text)
+
+    @property
+    def name(self) -> str:
+        """The name plugins compete for: the scheme."""
+        return self.scheme
+
+
+@attrs.frozen(kw_only=True)
+class Notifier:
+    """A channel that tells people about events (mail, chat, a webhook).
+
+    Attributes:
+        name: how users choose it in their configuration (``smtp``).
+        description: one line for ``okra plugins``.
+        notify: ``notify(okra, event)``: deliver one recorded event. A notifier
+            that raises is reported and does not stop the others.
+    """
+
+    name: str = attrs.field(validator=_name)
+    description: str = attrs.field(validator=_text)
+    notify: Callable[[Okra, Event], None] = attrs.field(validator=_callable)
+
+
+@attrs.frozen(kw_only=True)
+class CliCommand:
+    """A subcommand of the ``okra`` command line.
+
+    Attributes:
+        name: the subcommand (``okra NAME``); it must equal the click command's name.
+        command: a :class:`click.Command` (typed loosely here: okra_core does not
+            depend on click; the ``okra`` command checks it).
+    """
+
+    name: str = attrs.field(validator=_name)
+    command: Any
+
+
+@attrs.frozen(kw_only=True)
+class WebRoute:
+    """A page or endpoint that a web user interface mounts.
+
+    Attributes:
+        name: a unique name for the route (``example.summary``).
+        path: the URL path, starting with ``/``.
+        handler: the callable that answers it; its calling convention is the
+            web adapter's.
+        methods: the HTTP methods it answers.
+    """
+
+    name: str = attrs.field(validator=_name)
+    path: str = attrs.field(validator=_text)
+    handler: Callable[..., Any] = attrs.field(validator=_callable)
+    methods: tuple[str, ...] = attrs.field(default=("GET",), converter=tuple)
+
+    @path.validator
+    def _check_path(self, attribute: attrs.Attribute[str], value: str) -> None:
+        if not value.startswith("/"):
+            raise ValueError(f"WebRoute.path: expected a path starting with '/', got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Exporter:
+    """A way to write an okra store out as a document (Markdown, CSV, a slide).
+
+    Attributes:
+        name: the format's name (``markdown``).
+        description: one line for ``okra plugins``.
+        media_type: the MIME type of what it writes (``text/markdown``).
+        export: ``export(okra) -> str | bytes``: the document.
+    """
+
+    name: str = attrs.field(validator=_name)
+    description: str = attrs.field(validator=_text)
+    media_type: str = attrs.field(validator=_text)
+    export: Callable[[Okra], str | bytes] = attrs.field(validator=_callable)
+
+
+@attrs.frozen(kw_only=True)
+class LintFinding:
+    """One problem a lint rule found.
+
+    Attributes:
+        rule: the code of the rule that found it.
+        message: what is wrong and what to do, in words.
+        entity_id: the entity it is about, if any.
+    """
+
+    rule: str
+    message: str
+    entity_id: UUID | None = None
+
+
+@attrs.frozen(kw_only=True)
+class LintRule:
+    """A check of how OKRs are written (too many key results, a vague title...).
+
+    Attributes:
+        code: a short unique code (``example.too-many-krs``).
+        description: what the rule asks for, in one line.
+        check: ``check(okra) -> findings``: the problems in the store as it is now.
+    """
+
+    code: str = attrs.field(validator=_name)
+    description: str = attrs.field(validator=_text)
+    check: Callable[[Okra], Iterable[LintFinding]] = attrs.field(validator=_callable)
+
+    @property
+    def name(self) -> str:
+        """The name plugins compete for: the code."""
+        return self.code
+
+
+@attrs.frozen(kw_only=True)
+class MetricSource:
+    """Outside data that can check in on a key result automatically.
+
+    Attributes:
+        name: how a key result names its source (``github.open_issues``).
+        description: one line for ``okra plugins``.
+        read: ``read(key_result) -> value | None``: the metric's current value
+            for a key result, or ``None`` when there is nothing new.
+    """
+
+    name: str = attrs.field(validator=_name)
+    description: str = attrs.field(validator=_text)
+    read: Callable[[KeyResult], float | None] = attrs.field(validator=_callable)
+
+
+def resolve_types(namespace: Mapping[str, object]) -> None:
+    """Resolve the descriptors' type hints, whose names only ``okra_core`` knows at once."""
+    names = {**globals(), **namespace}
+    for cls in (CliCommand, Exporter, LintFinding, LintRule, MetricSource, Notifier):
+        attrs.resolve_types(cls, globalns=names)
+    attrs.resolve_types(StorageBackend, globalns=names)
+    attrs.resolve_types(WebRoute, globalns=names)
