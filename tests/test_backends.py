@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -82,3 +83,15 @@ def test_read_models_are_kept_beside_the_events(
         assert again.read_models.load("focus") == (1, b"")
     finally:
         again.close()
+
+
+def test_repr_and_messages_hide_the_password(postgres_url: str) -> None:
+    password = urlsplit(postgres_url).password
+    if not password:
+        pytest.skip("the test server's URL has no password")
+    with Okra(postgres_url) as okra:
+        assert f":{password}@" not in repr(okra)
+        assert ":***@" in repr(okra)
+    with pytest.raises(StorageError) as closed:
+        okra.cycles()
+    assert f":{password}@" not in str(closed.value)

@@ -82,7 +82,14 @@ from ._progress import (
 )
 from ._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
 from ._scores import BusinessReview, Scorecard, business_review, lineage, scorecard
-from ._store import LogMovedError, ReadConflictError, ReadModelStore, default_store_url, open_store
+from ._store import (
+    LogMovedError,
+    ReadConflictError,
+    ReadModelStore,
+    default_store_url,
+    open_store,
+    redact_url,
+)
 from ._values import (
     AlignmentLink,
     CheckInSource,
@@ -192,6 +199,7 @@ class Okra:
         if url is not None and not isinstance(cast(object, url), str):
             raise ValidationError.single("url", f"expected a store URL, got {type(url).__name__}")
         self.url: str = url if url is not None else default_store_url()
+        self._shown_url = redact_url(self.url)  # for messages: no password
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._authorizer = authorizer if authorizer is not None else _allow_all
         self.plugins: Plugins = plugins if plugins is not None else load_plugins()
@@ -264,7 +272,7 @@ class Okra:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Okra({self.url!r})"
+        return f"Okra({self._shown_url!r})"
 
     # --- cycles -----------------------------------------------------------------
 
@@ -1156,7 +1164,7 @@ class Okra:
         try:
             yield from cast(Iterator[Event], self._store.events.get(entity_id))
         except PersistenceError as exc:
-            raise StorageError(f"cannot read {self.url}: {exc}") from exc
+            raise StorageError(f"cannot read {self._shown_url}: {exc}") from exc
 
     # --- projections ----------------------------------------------------------------
     #
@@ -1500,7 +1508,7 @@ class Okra:
                 for event in self._store.events.get(entity_id, lte=upto) if upto else ():
                     history.append(cast(Event, event))
             except PersistenceError as exc:
-                raise StorageError(f"cannot read {self.url}: {exc}") from exc
+                raise StorageError(f"cannot read {self._shown_url}: {exc}") from exc
             self._histories[entity_id] = history
         return history
 
@@ -1527,7 +1535,7 @@ class Okra:
             try:
                 batch = recorder.select_notifications(start=position + 1, limit=_BATCH)
             except PersistenceError as exc:
-                raise StorageError(f"cannot read {self.url}: {exc}") from exc
+                raise StorageError(f"cannot read {self._shown_url}: {exc}") from exc
             for notification in batch:
                 position = notification.id
                 yield notification
@@ -1549,7 +1557,7 @@ class Okra:
         try:
             return operation()
         except (PersistenceError, OSError) as exc:
-            raise StorageError(f"cannot use {self.url}: {exc}") from exc
+            raise StorageError(f"cannot use {self._shown_url}: {exc}") from exc
 
     def _restore(self) -> None:
         """Start from the saved read model, if there is a usable one.
@@ -1636,7 +1644,7 @@ class Okra:
     def _refresh(self) -> None:
         """Fold in events recorded since the last look, by this or another process."""
         if self._closed:
-            raise StorageError(f"this Okra on {self.url} was closed; open a new one")
+            raise StorageError(f"this Okra on {self._shown_url} was closed; open a new one")
         if not self._restored:
             self._restore()
         for notification in self._notifications(self._position):
@@ -1705,7 +1713,7 @@ class Okra:
         except RecordConflictError as exc:
             raise ConcurrencyError(sorted(written)) from exc
         except PersistenceError as exc:
-            raise StorageError(f"cannot write to {self.url}: {exc}") from exc
+            raise StorageError(f"cannot write to {self._shown_url}: {exc}") from exc
         for event in events:
             self._apply(event)
         for recording in recordings:
