@@ -365,3 +365,19 @@ def test_the_default_playbook_has_a_state_and_a_diff(okra: Okra, clock: ManualCl
     assert before.settings.check_in_cadence_days == 7  # type: ignore[union-attr]
     diff = okra.diff(okra.playbook, start=start)
     assert [c.field for c in diff.changes if c.field == "settings"] == ["settings"]
+
+
+def test_explain_a_cycle(okra: Okra, clock: ManualClock, quarter: Quarter) -> None:
+    other = okra.draft_objective("Grow", cycle=quarter.cycle, owner="bo", actor="bo")
+    okra.add_key_result(other, "Signups", metric=Change(baseline=0, target=10), actor="bo")
+    okra.activate_objective(other, actor="bo")
+    clock.advance(DAY)
+    okra.check_in(quarter.key_result, value=14, actor="ana")  # 24 -> 4: halfway
+    why = okra.explain(quarter.cycle)
+    assert why.figure == "progress"
+    assert why.value == pytest.approx(0.5)
+    assert [(t.name, t.value, t.counted) for t in why.terms] == [
+        ("Delight customers", 0.5, True),
+        ("Grow", None, False),
+    ]
+    assert why.formula == "(1 x 0.5) / (1) = 0.5; 1 objective(s) without progress left out"

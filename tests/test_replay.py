@@ -1260,6 +1260,7 @@ class OkraMachine(RuleBasedStateMachine):
             scores = okra.scorecard(cycle)
             assert scores.score is None or 0 <= scores.score <= 1
             results += [dashboard, scores, okra.business_review(cycle), okra.focus(cycle=cycle)]
+            results.append(okra.explain(cycle))
         for objective in okra.objectives():
             progress = okra.objective_progress(objective)
             assert progress.progress is None or 0 <= progress.progress <= 1

@@ -49,7 +49,7 @@ from ._events import (
     ObjectiveDrafted,
     TaskAdded,
 )
-from ._explain import Explanation, explain_key_result, explain_objective
+from ._explain import Explanation, explain_cycle, explain_key_result, explain_objective
 from ._focus import FocusList, focus
 from ._history import EntityHistory
 from ._history import as_of as _as_of
@@ -1316,15 +1316,17 @@ class Okra:
             return state
 
     def explain(self, ref: Ref, *, as_of: When = None, as_known_at: When = None) -> Explanation:
-        """Why a key result's attainment or an objective's progress is what it is.
+        """Why a key result's attainment, an objective's or a cycle's progress is what it is.
 
         The answer gives the formula with the numbers filled in, each term (baseline,
         target, latest value; or each rolled-up item with its weight) and the events
         that set them.
         """
         with self._reading(as_of, as_known_at) as world:
-            found = self._find_any((Objective, KeyResult), ref, "ref")
+            found = self._find_any((Objective, KeyResult, Cycle), ref, "ref")
             state = self._in(world, type(found), found.id)
+            if isinstance(state, Cycle):
+                return explain_cycle(world, state)
             definitions_by = world.at if world.known_at is None else min(world.at, world.known_at)
 
             def events_of(entity_id: UUID) -> list[Event]:

@@ -20,12 +20,12 @@ from ._events import (
     KeyResultReweighted,
 )
 from ._metrics import Change
-from ._model import KeyResult, Objective
-from ._progress import objective_progress
+from ._model import Cycle, KeyResult, Objective
+from ._progress import cycle_progress, objective_progress
 from ._values import RollupPolicy
 from ._world import World
 
-__all__ = ["Explanation", "Term", "explain_key_result", "explain_objective"]
+__all__ = ["Explanation", "Term", "explain_cycle", "explain_key_result", "explain_objective"]
 
 EventsOf = Callable[[UUID], Sequence[Event]]
 """The events of an entity, oldest first, as known in the world being explained."""
@@ -208,3 +208,39 @@ def _rollup_formula(policy: RollupPolicy, counted: Sequence[Term]) -> str:
         return f"min(1, {products})"
     weights = " + ".join(f"{t.weight:g}" for t in counted)
     return f"({products}) / ({weights})"
+
+
+def explain_cycle(world: World, cycle: Cycle) -> Explanation:
+    """Why a cycle's progress is what it is: the plain mean of its objectives' progress.
+
+    The events are not listed here (ask for an objective's explanation for those).
+    """
+    progress = cycle_progress(world, cycle)
+    terms = tuple(
+        Term(
+            name=item.title,
+            value=item.progress,
+            weight=1.0,
+            counted=item.progress is not None,
+            note=f"progress of an objective owned by {item.owner}",
+            source_id=item.objective_id,
+        )
+        for item in progress.objectives
+    )
+    counted = [t for t in terms if t.counted]
+    shown = "undefined" if progress.progress is None else f"{progress.progress:.4g}"
+    formula = f"{_rollup_formula(RollupPolicy.MEAN, counted)} = {shown}"
+    if progress.measured < progress.total:
+        formula += f"; {progress.total - progress.measured} objective(s) without progress left out"
+    return Explanation(
+        entity_id=cycle.id,
+        entity_kind=str(cycle.entity_kind),
+        entity_label=cycle.label,
+        figure="progress",
+        value=progress.progress,
+        formula=formula,
+        terms=terms,
+        events=(),
+        at=world.at,
+        known_at=world.known_at,
+    )
