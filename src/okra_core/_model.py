@@ -83,6 +83,7 @@ __all__ = [
     "Stamp",
     "Task",
     "project",
+    "round_score",
     "suggest_grade",
 ]
 
@@ -407,6 +408,20 @@ class Grade:
     graded_by: str
 
 
+def round_score(value: float) -> float:
+    """``value`` rounded to one decimal, halves up, as grades and scores are.
+
+    ``floor(round(10 * value, 9) + 0.5) / 10``: rounding to 9 decimals first
+    absorbs binary floating-point error, so a true half rounds up even when its
+    binary value is a hair below (``0.35``, or the mean of 0.6 and 0.7).
+
+    Example:
+        >>> round_score(0.25), round_score(0.649), round_score(0.35)
+        (0.3, 0.6, 0.4)
+    """
+    return math.floor(round(value * 10, 9) + 0.5) / 10
+
+
 def suggest_grade(attainment: float | None) -> float:
     """The grade suggested for an attainment: ``clamp(p, 0, 1)`` rounded half up to 0.1.
 
@@ -418,9 +433,7 @@ def suggest_grade(attainment: float | None) -> float:
     """
     if attainment is None:
         return 0.0
-    clamped = min(1.0, max(0.0, attainment))
-    # round(..., 9) first: 0.35 * 10 is 3.4999999999999996 in binary floating point.
-    return math.floor(round(clamped * 10, 9) + 0.5) / 10
+    return round_score(min(1.0, max(0.0, attainment)))
 
 
 def _order(check_in: CheckIn) -> tuple[datetime, datetime]:

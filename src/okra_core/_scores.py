@@ -30,7 +30,8 @@ from uuid import UUID
 
 import attrs
 
-from ._model import Cycle, KeyResult, Objective, suggest_grade
+from ._model import Cycle, KeyResult, Objective, round_score, suggest_grade
+from ._progress import combine
 from ._values import (
     ContinuationMode,
     CycleStatus,
@@ -108,21 +109,6 @@ class Reading(enum.StrEnum):
     MISSED = "missed"
 
 
-def round_score(value: float) -> float:
-    """``value`` rounded to one decimal, halves up, as scores are.
-
-    The same rule as :func:`~okra_core.suggest_grade` (without its clamp):
-    ``floor(round(10 * value, 9) + 0.5) / 10``. Rounding to 9 decimals first
-    absorbs binary floating-point error, so a true half rounds up even when its
-    binary value is a hair below (``0.35``, or the mean of 0.6 and 0.7).
-
-    Example:
-        >>> round_score(0.25), round_score(0.649), round_score(0.35)
-        (0.3, 0.6, 0.4)
-    """
-    return math.floor(round(value * 10, 9) + 0.5) / 10
-
-
 def score_band(score: float, policy: ScoringPolicy) -> ScoreBand:
     """The band of a score under a scoring policy (see :class:`ScoreBand`)."""
     if score < policy.yellow_from:
@@ -162,14 +148,10 @@ def rollup_scores(policy: RollupPolicy, scores: Sequence[tuple[float, float]]) -
     Raises:
         ValueError: if there is nothing to roll up.
     """
-    if not scores:
+    rolled = combine(policy, [(weight, score) for score, weight in scores])
+    if rolled is None:
         raise ValueError("no scores to roll up")
-    if policy is RollupPolicy.MIN:
-        return round_score(min(score for score, _ in scores))
-    total = math.fsum(score * weight for score, weight in scores)
-    if policy is RollupPolicy.SUM:
-        return round_score(min(1.0, total))
-    return round_score(total / math.fsum(weight for _, weight in scores))
+    return round_score(rolled)
 
 
 def _mean_score(scores: Iterable[float]) -> float | None:
