@@ -27,7 +27,6 @@ from okra_core._bets import (
     calibrate,
     final_outcome,
     next_cycle,
-    value_at,
 )
 from okra_core._data import to_data
 from okra_core._model import Grade
@@ -179,10 +178,10 @@ def test_value_at_uses_the_latest_check_in_effective_by_then(shop: Shop) -> None
     shop.okra.check_in(shop.speed, value=18, actor="bob")
     shop.okra.check_in(shop.speed, value=21, effective_at=day(2), actor="bob")  # backdated
     kr = shop.okra.key_result(shop.speed)
-    assert value_at(kr, day(1)) is None
-    assert value_at(kr, day(2)) == 21
-    assert value_at(kr, day(9)) == 21
-    assert value_at(kr, day(10)) == 18
+    assert kr.value_at(day(1)) is None
+    assert kr.value_at(day(2)) == 21
+    assert kr.value_at(day(9)) == 21
+    assert kr.value_at(day(10)) == 18
 
 
 # --- hit rates and learnings ------------------------------------------------------------------

@@ -47,7 +47,6 @@ __all__ = [
     "calibration",
     "final_outcome",
     "next_cycle",
-    "value_at",
 ]
 
 BIN_EDGES: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -191,16 +190,6 @@ class BetsLedger:
     learnings: tuple[CarriedLearning, ...]
 
 
-def value_at(key_result: KeyResult, at: datetime) -> float | None:
-    """The value of the latest check-in effective at or before ``at`` (``None`` if none)."""
-    value = None
-    for check_in in key_result.check_ins:
-        if check_in.effective_at > at:
-            break
-        value = check_in.value
-    return value
-
-
 def bets_ledger(world: World, *, cycle: Cycle | None, owner: str | None) -> BetsLedger:
     """The ledger of bets at ``world.at``.
 
@@ -243,8 +232,8 @@ def _entry(world: World, action: Action) -> BetEntry:
             continue  # not yet defined at this instant
         effect = expected.get(kr_id)
         change = effect.change if effect is not None else None
-        start = value_at(kr, action.placed_at) if action.placed_at is not None else None
-        finish = value_at(kr, end) if action.placed_at is not None else None
+        start = kr.value_at(action.placed_at) if action.placed_at is not None else None
+        finish = kr.value_at(end) if action.placed_at is not None else None
         observed = finish - start if start is not None and finish is not None else None
         as_expected = (
             None if change is None or observed is None or change == 0 else observed * change > 0

@@ -108,6 +108,4 @@ def as_of(
         return state
     known = history.latest if known_at is None else history.known_at(known_at)
     assert isinstance(known, KeyResult)
-    check_ins = known.check_ins
-    cut = bisect.bisect_right(check_ins, at, key=lambda c: c.effective_at)
-    return attrs.evolve(state, check_ins=check_ins[:cut], retracted_ids=known.retracted_ids)
+    return attrs.evolve(state, check_ins=known.check_ins_by(at), retracted_ids=known.retracted_ids)

@@ -481,6 +481,19 @@ class KeyResult(Entity):
                 return check_in.confidence
         return None
 
+    def check_ins_by(self, at: datetime) -> tuple[CheckIn, ...]:
+        """The check-ins in effect that were effective at or before ``at``."""
+        return self.check_ins[: self._effective_cut(at)]
+
+    def value_at(self, at: datetime) -> float | None:
+        """The value of the latest check-in effective at or before ``at`` (None if none)."""
+        cut = self._effective_cut(at)
+        return self.check_ins[cut - 1].value if cut else None
+
+    def _effective_cut(self, at: datetime) -> int:
+        # check_ins are ordered by effective time: a binary search finds the cut.
+        return bisect.bisect_right(self.check_ins, at, key=lambda c: c.effective_at)
+
     def attainment(self, *, original: bool = False) -> Attainment:
         """Attainment from the latest check-in (see the metric's rule).
 
