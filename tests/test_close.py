@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,6 @@ from okra_core import (
     ObjectiveKind,
     ObjectiveStatus,
     Okra,
-    OkraError,
     Range,
     RollupPolicy,
     StayAbove,
@@ -49,26 +47,9 @@ from okra_core import (
 from okra_core._model import Stamp
 
 from .conftest import Quarter
+from .helpers import count, paths, refused
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def count(okra: Okra) -> int:
-    return sum(1 for _ in okra.history())
-
-
-def refused(okra: Okra, error: type[OkraError], command: Callable[[], Any]) -> OkraError:
-    """Run a command that must be refused, and check that it wrote nothing."""
-    before = count(okra)
-    with pytest.raises(error) as info:
-        command()
-    assert count(okra) == before, "a refused command wrote events"
-    return info.value
-
-
-def paths(error: OkraError) -> tuple[str, ...]:
-    assert isinstance(error, ValidationError)
-    return error.paths
 
 
 def second_quarter(okra: Okra) -> Cycle:

@@ -30,7 +30,6 @@ from okra_core import (
     NotFoundError,
     ObjectiveStatus,
     Okra,
-    OkraError,
     PermissionDeniedError,
     StayAbove,
     StorageError,
@@ -39,19 +38,7 @@ from okra_core import (
 from okra_core._model import project
 
 from .conftest import Quarter
-
-
-def count(okra: Okra) -> int:
-    return sum(1 for _ in okra.history())
-
-
-def refused(okra: Okra, error: type[OkraError], command: Callable[[], Any]) -> OkraError:
-    """Run a command that must be refused, and check that it wrote nothing."""
-    before = count(okra)
-    with pytest.raises(error) as info:
-        command()
-    assert count(okra) == before, "a refused command wrote events"
-    return info.value
+from .helpers import paths, refused
 
 
 def bet(okra: Okra, quarter: Quarter, title: str) -> Action:
@@ -64,11 +51,6 @@ def bet(okra: Okra, quarter: Quarter, title: str) -> Action:
         investment=1,
         actor="bo",
     )
-
-
-def paths(error: OkraError) -> tuple[str, ...]:
-    assert isinstance(error, ValidationError)
-    return error.paths
 
 
 # --- what commands record -------------------------------------------------------------
