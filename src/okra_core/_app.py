@@ -1387,9 +1387,7 @@ class Okra:
             entity_id = self._resolve_any(ref) if ref is not None else None
             last = self._position
         entries = []
-        for notification in self._notifications(0):
-            if notification.id > last:
-                break
+        for notification in self._notifications(0, upto=last):
             if entity_id is not None and notification.originator_id != entity_id:
                 continue
             event = self._decode(notification)
@@ -1519,9 +1517,7 @@ class Okra:
         if self._all_histories:
             return
         last = max(self._position, *self._ahead) if self._ahead else self._position
-        for notification in self._notifications(0):
-            if notification.id > last:
-                break
+        for notification in self._notifications(0, upto=last):
             event = self._decode(notification)
             history = self._histories.setdefault(event.originator_id, EntityHistory())
             history.append(event)
@@ -1529,13 +1525,13 @@ class Okra:
 
     # --- internals: reading the log -------------------------------------------------
 
-    def _notifications(self, after: int) -> Iterator[Notification]:
-        """The store's log after position ``after``, read in batches, oldest first."""
+    def _notifications(self, after: int, upto: int | None = None) -> Iterator[Notification]:
+        """The store's log after position ``after`` (up to ``upto``), in batches, oldest first."""
         recorder = self._store.recorder
         position = after
         while True:
             try:
-                batch = recorder.select_notifications(start=position + 1, limit=_BATCH)
+                batch = recorder.select_notifications(start=position + 1, limit=_BATCH, stop=upto)
             except PersistenceError as exc:
                 raise StorageError(f"cannot read {self._shown_url}: {exc}") from exc
             for notification in batch:

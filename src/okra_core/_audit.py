@@ -104,8 +104,6 @@ def describe(event: Event) -> str:
 
 def _short(value: object) -> str:
     data = to_data(value)
-    if isinstance(data, float):
-        return f"{data:g}"
     if isinstance(data, dict):
         if "probability" in data:  # a confidence: as it was given
             return f"{data['given']} on {data['scale']}"
