@@ -172,11 +172,6 @@ def explain_objective(world: World, objective: Objective, events_of: EventsOf) -
         )
         for item in progress.contributions
     )
-    counted = [t for t in terms if t.counted and t.value is not None]
-    shown = "undefined" if progress.progress is None else f"{progress.progress:.4g}"
-    formula = f"{_rollup_formula(progress.rollup, counted)} = {shown}"
-    if progress.measured < progress.total:
-        formula += f"; {progress.total - progress.measured} item(s) without a value left out"
     entries: list[LogEntry] = []
     for key_result in world.key_results(objective.id):
         label = key_result.label
@@ -184,15 +179,41 @@ def explain_objective(world: World, objective: Objective, events_of: EventsOf) -
             log_entry(e, label) for e in _definition_events(events_of(key_result.id), key_result)
         ]
     entries.sort(key=lambda entry: (entry.recorded_at, str(entry.entity_id), entry.version))
+    return _rollup(
+        world,
+        objective,
+        progress.rollup,
+        progress.progress,
+        terms,
+        "item(s) without a value",
+        entries,
+    )
+
+
+def _rollup(
+    world: World,
+    entity: Objective | Cycle,
+    policy: RollupPolicy,
+    value: float | None,
+    terms: tuple[Term, ...],
+    missing: str,
+    events: Sequence[LogEntry],
+) -> Explanation:
+    """The explanation of a rolled-up progress: the policy's formula over its terms."""
+    counted = [t for t in terms if t.counted and t.value is not None]
+    shown = "undefined" if value is None else f"{value:.4g}"
+    formula = f"{_rollup_formula(policy, counted)} = {shown}"
+    if len(counted) < len(terms):
+        formula += f"; {len(terms) - len(counted)} {missing} left out"
     return Explanation(
-        entity_id=objective.id,
-        entity_kind=str(objective.entity_kind),
-        entity_label=objective.label,
+        entity_id=entity.id,
+        entity_kind=str(entity.entity_kind),
+        entity_label=entity.label,
         figure="progress",
-        value=progress.progress,
+        value=value,
         formula=formula,
         terms=terms,
-        events=tuple(entries),
+        events=tuple(events),
         at=world.at,
         known_at=world.known_at,
     )
@@ -227,20 +248,5 @@ def explain_cycle(world: World, cycle: Cycle) -> Explanation:
         )
         for item in progress.objectives
     )
-    counted = [t for t in terms if t.counted]
-    shown = "undefined" if progress.progress is None else f"{progress.progress:.4g}"
-    formula = f"{_rollup_formula(RollupPolicy.MEAN, counted)} = {shown}"
-    if progress.measured < progress.total:
-        formula += f"; {progress.total - progress.measured} objective(s) without progress left out"
-    return Explanation(
-        entity_id=cycle.id,
-        entity_kind=str(cycle.entity_kind),
-        entity_label=cycle.label,
-        figure="progress",
-        value=progress.progress,
-        formula=formula,
-        terms=terms,
-        events=(),
-        at=world.at,
-        known_at=world.known_at,
-    )
+    missing = "objective(s) without progress"
+    return _rollup(world, cycle, RollupPolicy.MEAN, progress.progress, terms, missing, ())
