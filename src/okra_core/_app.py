@@ -1304,10 +1304,8 @@ class Okra:
             current = self._current(entity_id)
             if at is None:
                 return current
-            state = _as_of(self._history_of(entity_id), at, known)
+            state = self._past(entity_id, at, known)
             if state is None:
-                if isinstance(current, Playbook):
-                    return Playbook.default()  # the defaults held until the first revision
                 raise NotFoundError(
                     _kind_name(type(current)),
                     current.label,
@@ -1420,20 +1418,15 @@ class Okra:
                 errors.append(FieldError("end", "expected an instant after the start"))
             raise_if(errors)
             history = self._history_of(entity_id)
-            before = _as_of(history, begin, begin if known else None)
-            after = _as_of(history, finish, finish if known else None)
+            before = self._past(entity_id, begin, begin if known else None)
+            after = self._past(entity_id, finish, finish if known else None)
             if after is None:
                 current = self._current(entity_id)
-                if isinstance(current, Playbook):
-                    after = Playbook.default()
-                else:
-                    raise NotFoundError(
-                        _kind_name(type(current)),
-                        current.label,
-                        f"it did not exist yet at {finish.isoformat()}",
-                    )
-            if before is None and isinstance(after, Playbook):
-                before = Playbook.default()
+                raise NotFoundError(
+                    _kind_name(type(current)),
+                    current.label,
+                    f"it did not exist yet at {finish.isoformat()}",
+                )
             label = self._label(entity_id)
             when = _recorded_at if known else _effective_at(history.events)
             between = (log_entry(e, label) for e in history if begin < when(e) <= finish)
@@ -1472,6 +1465,16 @@ class Okra:
         )
         raise_if(errors)
         return (at if at is not None else known), known
+
+    def _past(self, entity_id: UUID, at: datetime, known: datetime | None) -> AnyEntity | None:
+        """An entity as of ``at`` (as known at ``known``); None if it did not exist yet.
+
+        The playbook always exists: its defaults hold until its first revision.
+        """
+        state = _as_of(self._history_of(entity_id), at, known)
+        if state is None and entity_id == PLAYBOOK_ID:
+            return Playbook.default()
+        return state
 
     def _current(self, entity_id: UUID) -> AnyEntity:
         """The current state of a resolved entity (the default playbook if never revised)."""
