@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -210,7 +211,6 @@ class Okra:
         self._persist = persist_read_model
         self._restored = False
         self._saved_position = 0
-        self._fingerprint = fingerprint(self._codec.registry)
         self._store = open_store(self.url, self._codec, self.plugins, settings)
         self._lock = threading.RLock()
         self._states: dict[UUID, AnyEntity] = {}
@@ -1548,6 +1548,11 @@ class Okra:
 
     def _read_log(self, after: int) -> Iterator[Event]:
         return map(self._decode, self._notifications(after))
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
+        # Only stores that keep a read model need it; not computed on every open.
+        return fingerprint(self._codec.registry)
 
     def _read_models(self) -> ReadModelStore | None:
         if not self._persist:

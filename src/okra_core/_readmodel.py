@@ -54,15 +54,22 @@ def fingerprint(registry: EventRegistry) -> str:
     way down), the source of the modules whose rules fold events and build values,
     okra's version and a format number.
     """
+    parts = [*_code_parts()]
+    parts += sorted(f"{cls.wire_name} v{cls.schema_version}" for cls in registry)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _code_parts() -> tuple[str, ...]:
+    """The registry-independent part of the fingerprint: the same for the whole process."""
     try:
         version = importlib.metadata.version("okra")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
         version = "unknown"
     parts = [f"format {_FORMAT}", f"okra {version}"]
-    parts += sorted(f"{cls.wire_name} v{cls.schema_version}" for cls in registry)
     parts += [_shape(cls) for cls in _reachable(_KINDS.values())]
     parts += [hashlib.sha256(inspect.getsource(m).encode()).hexdigest() for m in _RULES]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return tuple(parts)
 
 
 def _reachable(roots: Iterable[type]) -> list[type]:
