@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from okra_adapters.cli import cli
+from okra_adapters.cli import ExitCode, cli
 from okra_adapters.demo import (
     CYCLE,
     NEXT_CYCLE,
@@ -212,7 +212,7 @@ def test_demo_refuses_to_overwrite_other_files(tmp_path: Path) -> None:
     with Okra(f"sqlite:///{path}") as okra:
         okra.revise_playbook(check_in_cadence_days=14, reason="mine", actor="ana")
     result = CliRunner().invoke(cli, ["demo", "--path", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.REFUSED
     assert "not an okra demo file" in result.output
     with Okra(f"sqlite:///{path}") as okra:
         assert okra.playbook.settings.check_in_cadence_days == 14
@@ -222,7 +222,7 @@ def test_demo_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("my notes")
     result = CliRunner().invoke(cli, ["demo", "--path", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.REFUSED
     assert "not an okra demo file" in result.output
     assert path.read_text() == "my notes"
 

@@ -20,7 +20,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from okra_adapters.cli import cli
+from okra_adapters.cli import ExitCode, cli
 from okra_core import (
     CliCommand,
     Event,
@@ -386,7 +386,7 @@ def test_a_plugin_command_cannot_replace_an_okra_command(okra_plugins: Plugins) 
 
     okra_plugins.register(Sneaky(), name="sneaky")
     result = CliRunner().invoke(cli, ["plugins"], obj=okra_plugins)
-    assert result.exit_code == 0
+    assert result.exit_code == ExitCode.SETUP
     assert "plugin 'sneaky': command 'demo' is one of okra's own" in result.stderr
 
 

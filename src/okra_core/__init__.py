@@ -174,6 +174,7 @@ from ._store import (
     default_data_dir,
     default_store_url,
     generate_cipher_key,
+    redact_url,
 )
 from ._values import (
     ActionStatus,
@@ -355,6 +356,7 @@ __all__ = [
     "hookimpl",
     "load_plugins",
     "pace_status",
+    "redact_url",
     "suggest_grade",
     "to_data",
 ]

@@ -91,6 +91,7 @@ from ._store import (
     open_store,
     redact_url,
 )
+from ._transfer import check_import, to_record
 from ._values import (
     AlignmentLink,
     CheckInSource,
@@ -1165,6 +1166,43 @@ class Okra:
             yield from cast(Iterator[Event], self._store.events.get(entity_id))
         except PersistenceError as exc:
             raise StorageError(f"cannot read {self._shown_url}: {exc}") from exc
+
+    def export_records(self) -> Iterator[dict[str, Any]]:
+        """The whole log as plain records, oldest first, for :meth:`import_records`.
+
+        Each record is one event: ``type`` (the wire name), ``originator_id``,
+        ``originator_version`` and the event's fields, all JSON types.
+        """
+        for event in self.history():
+            yield to_record(self._codec, event)
+
+    def import_records(
+        self,
+        records: Iterable[object],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Append exported records to this store, all of them or none; return the count.
+
+        Every record is checked before anything is written: it must decode, each
+        entity's versions must follow on from this store's (so a log goes into a
+        fresh store, or continues one it came from), each event must apply to the
+        state before it, and every id an entity refers to must exist. The events
+        keep their recorded time and actor: an import replays history, it does
+        not make it anew. ``progress`` is called with the count of records read.
+
+        Raises:
+            ValidationError: every bad record, each path starting with the
+                record's index (``[3].value``); nothing was written.
+            ConcurrencyError: another writer added to one of these entities
+                meanwhile; nothing was written.
+        """
+        with self._lock:
+            self._refresh()
+            events = check_import(self._codec, records, self._states, progress)
+            if events:
+                self._save(*events)
+            return len(events)
 
     # --- projections ----------------------------------------------------------------
     #

@@ -1,0 +1,102 @@
+"""The ``okra`` command line: run a quarter from the terminal, or drive it from scripts.
+
+Commands that record something live in :mod:`._write`, queries in
+:mod:`._read`, store keeping (init, export, import, report, rebuild, demo,
+plugins) in :mod:`._admin`. Plugins add commands through the
+``okra_cli_commands`` hook; the plugins come from ``ctx.obj`` when it is a
+:class:`okra_core.Plugins` (tests pass one), else they are loaded once per
+invocation.
+
+Exit statuses are listed in :class:`ExitCode`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from okra_core import PluginError
+
+from . import _admin, _read, _write
+from ._base import ExitCode, OkraGroup, plugins_of, start_session, user_error
+
+__all__ = ["ExitCode", "cli", "main"]
+
+
+class _RootGroup(OkraGroup):
+    """okra's own commands, then those of the plugins."""
+
+    def plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        """The commands plugins add, reporting those that cannot be used."""
+        plugins = plugins_of(ctx)
+        try:
+            declared = plugins.cli_commands()
+        except PluginError as exc:
+            raise user_error(exc) from exc
+        commands: dict[str, click.Command] = {}
+        for name, declared_command in declared.items():
+            command = declared_command.command
+            owner = plugins.claimed_by("okra_cli_commands", name) or "?"
+            if name in self.commands:
+                plugins.report(
+                    owner, f"command {name!r} is one of okra's own; the plugin's is ignored"
+                )
+            elif not isinstance(command, click.Command):
+                plugins.report(
+                    owner,
+                    f"command {name!r}: expected a click.Command, got {type(command).__name__}",
+                )
+            else:
+                commands[name] = command
+        return commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Okra's commands and the plugins', sorted."""
+        return sorted({*super().list_commands(ctx), *self.plugin_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Okra's own command of that name, else a plugin's."""
+        own = super().get_command(ctx, cmd_name)
+        if own is not None:
+            return own
+        return self.plugin_commands(ctx).get(cmd_name)
+
+
+@click.group(cls=_RootGroup)
+@click.option(
+    "--store",
+    envvar="OKRA_STORE",
+    default=None,
+    metavar="URL|PATH",
+    help="Where the events are: sqlite:///file, postgresql://..., memory://, or a file "
+    "path [env OKRA_STORE; default: okra.sqlite in the data folder].",
+)
+@click.option(
+    "--actor",
+    envvar="OKRA_ACTOR",
+    default=None,
+    help="Who you are, recorded on every change [env OKRA_ACTOR; default: your login].",
+)
+@click.version_option(package_name="okra")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None, actor: str | None) -> None:
+    r"""okra: Objectives, Key Results and Actions, recorded as events.
+
+    \b
+    Start:     okra init; okra cycle plan Q3 --start 2026-07-01 --end 2026-09-30
+    Each week: okra checkin KR VALUE -c 7 -m "what happened"; okra dashboard; okra focus
+    Close:     okra cycle close Q3; okra scorecard Q3; okra review Q3
+    Things are named by id prefix (4+ hex digits) or exact title.
+    """
+    start_session(ctx, store, actor)
+
+
+_write.register(cli)
+_read.register(cli)
+_admin.register(cli)
+
+
+def main() -> None:
+    """Entry point of the ``okra`` console script."""
+    sys.exit(cli.main(standalone_mode=True))

@@ -1,0 +1,286 @@
+"""Looking after a store: init, export, import, report, rebuild; demo and plugins."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import IO, Any, cast
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from okra_core import ValidationError, When, default_data_dir, redact_url
+
+from ..demo import DemoError, run_demo
+from ..reports import csv_report, markdown_report
+from ._base import (
+    ExitCode,
+    OkraCommand,
+    Session,
+    as_of_options,
+    dumps,
+    fail,
+    json_option,
+    plugins_of,
+    with_session,
+)
+from ._read import resolve_cycle
+
+__all__ = ["register"]
+
+
+@click.command("init", cls=OkraCommand)
+@json_option
+@with_session
+def init(sess: Session, as_json: bool) -> None:
+    """Create the store (--store, $OKRA_STORE, or the default SQLite file) if needed.
+
+    Safe to run again: an existing store is opened and described, never emptied.
+    """
+    url = sess.url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    okra = sess.okra
+    events = sum(1 for _ in okra.audit())
+    info = {"store": redact_url(url), "events": events, "cycles": len(okra.cycles())}
+    if as_json:
+        click.echo(dumps(info))
+    elif events:
+        click.echo(f"{info['store']} is ready: {events} events, {info['cycles']} cycles")
+    else:
+        click.echo(f"{info['store']} is ready and empty; next: okra cycle plan NAME --start --end")
+
+
+def _progress(label: str) -> Progress:
+    """A progress bar on standard error, shown only on a terminal."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+@click.command("export", cls=OkraCommand)
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8", lazy=True),
+    default="-",
+    help="File to write [default: standard output].",
+)
+@with_session
+def export(sess: Session, output: IO[str]) -> None:
+    """Write the whole event log as JSON Lines: one event per line, oldest first.
+
+    `okra import` reads it back into another store; the events keep their ids,
+    times and actors.
+    """
+    count = 0
+    for record in sess.okra.export_records():
+        output.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        count += 1
+    if output is not sys.stdout:
+        click.echo(f"exported {count} events", err=True)
+
+
+_INDEX = re.compile(r"^\[(\d+)\]\.?")
+
+
+def _read_lines(source: IO[str]) -> tuple[list[Any], list[int], list[str]]:
+    records: list[Any] = []
+    lines: list[int] = []
+    problems: list[str] = []
+    for number, text in enumerate(source, start=1):
+        if not text.strip():
+            continue
+        try:
+            records.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {number}: not JSON: {exc.msg} (column {exc.colno})")
+            continue
+        lines.append(number)
+    return records, lines, problems
+
+
+def _on_lines(exc: ValidationError, lines: list[int]) -> list[str]:
+    """Core's ``[index].path`` errors as ``line N: path: message``."""
+    shown = []
+    for error in exc.errors:
+        match = _INDEX.match(error.path)
+        if match is None:
+            shown.append(str(error))
+            continue
+        path = error.path[match.end() :] or "$"
+        shown.append(f"line {lines[int(match.group(1))]}: {path}: {error.message}")
+    return shown
+
+
+@click.command("import", cls=OkraCommand)
+@click.argument("source", type=click.File("r", encoding="utf-8"), metavar="FILE")
+@json_option
+@with_session
+def import_command(sess: Session, source: IO[str], as_json: bool) -> None:
+    """Append the events of a JSON Lines FILE (from `okra export`; `-` for stdin).
+
+    Every record is checked first: it must be valid JSON, a known event with
+    valid fields, the next version of its entity, and refer to things that
+    exist. If any is bad, each is reported with its line and field, and nothing
+    is written.
+    """
+    records, lines, problems = _read_lines(source)
+    if problems:
+        fail("nothing was imported:\n  " + "\n  ".join(problems), ExitCode.INVALID)
+    with _progress("checking") as bar:
+        task = bar.add_task("check", total=len(records))
+        try:
+            count = sess.okra.import_records(
+                records, progress=lambda n: bar.update(task, completed=n)
+            )
+        except ValidationError as exc:
+            detail = "\n  ".join(_on_lines(exc, lines))
+            fail(
+                f"{exc.summary}:\n  {detail}", ExitCode.INVALID, "fix those lines and import again"
+            )
+    if as_json:
+        click.echo(dumps({"imported": count}))
+    else:
+        click.echo(f"imported {count} events into {redact_url(sess.url)}")
+
+
+@click.command("report", cls=OkraCommand)
+@click.argument("cycle_ref", metavar="[CYCLE]", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    default="markdown",
+    show_default=True,
+    help="markdown, csv, or the name of an exporter plugin (see `okra plugins`).",
+)
+@click.option(
+    "-o", "--output", default="-", metavar="FILE", help="File to write [default: standard output]."
+)
+@as_of_options
+@with_session
+def report(
+    sess: Session, cycle_ref: str | None, fmt: str, output: str, as_of: When, as_known_at: When
+) -> None:
+    """A report of a cycle as Markdown (progress, focus, scores) or CSV (one row per key result).
+
+    Other formats come from exporter plugins; they describe the whole store.
+    """
+    okra = sess.okra
+    produced: str | bytes
+    if fmt in ("markdown", "csv"):
+        cycle = resolve_cycle(okra, cycle_ref)
+        board = okra.cycle_progress(cycle, as_of=as_of, as_known_at=as_known_at)
+        if fmt == "csv":
+            produced = csv_report(board)
+        else:
+            focus = okra.focus(cycle=cycle, as_of=as_of, as_known_at=as_known_at)
+            card = okra.scorecard(cycle, as_of=as_of, as_known_at=as_known_at)
+            produced = markdown_report(board, focus, card)
+    else:
+        exporters = sess.plugins.exporters()
+        if fmt not in exporters:
+            known = ", ".join(["markdown", "csv", *sorted(exporters)])
+            fail(f"--format: no report format {fmt!r}; expected one of {known}")
+        if as_of is not None or as_known_at is not None or cycle_ref is not None:
+            fail(
+                f"--format {fmt}: an exporter plugin describes the whole store as it is; "
+                "drop CYCLE, --as-of and --as-known-at"
+            )
+        export_with: Any = exporters[fmt].export  # typed loosely: okra_core cannot name Okra there
+        produced = export_with(okra)
+    data = produced.encode() if isinstance(produced, str) else produced
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        Path(output).write_bytes(data)
+
+
+@click.command("rebuild", cls=OkraCommand)
+@with_session
+def rebuild(sess: Session) -> None:
+    """Fold the whole log again into fresh read models (after an upgrade, or to check).
+
+    The events are not touched; only the saved current state is made anew.
+    """
+    with Console(stderr=True).status("rebuilding from the log"):
+        count = sess.okra.rebuild()
+    click.echo(f"rebuilt from {count} events")
+
+
+@click.command(cls=OkraCommand)
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite file to build the demo in [default: demo.sqlite in okra's data folder].",
+)
+def demo(path: Path | None) -> None:
+    """Build a realistic quarter in an SQLite file and print a summary.
+
+    Running it again rebuilds the same demo file from scratch. Explore it with
+    `okra --store PATH dashboard` and the other queries.
+    """
+    target = path if path is not None else default_data_dir() / "demo.sqlite"
+    try:
+        run_demo(target, echo=click.echo)
+    except DemoError as exc:
+        fail(str(exc), ExitCode.REFUSED)
+    click.echo(f"\nExplore it: okra --store {target} dashboard")
+
+
+@click.command("plugins", cls=OkraCommand)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+@click.pass_context
+def plugins_command(ctx: click.Context, as_json: bool) -> None:
+    """List the installed plugins with their version and hooks.
+
+    Problems with plugins (one that fails to import, returns something invalid
+    or claims a name another already has) are printed to standard error, and
+    the exit status is then 9 (``ExitCode.SETUP``).
+    """
+    plugins = plugins_of(ctx)
+    plugins.check()
+    root = ctx.find_root()
+    group = root.command
+    if hasattr(group, "plugin_commands"):
+        cast(Any, group).plugin_commands(root)  # reports the commands it cannot use
+    infos = plugins.info()
+    if as_json:
+        click.echo(
+            dumps(
+                [
+                    {"name": i.name, "package": i.package, "version": i.version, "hooks": i.hooks}
+                    for i in infos
+                ]
+            )
+        )
+    else:
+        width = max((len(i.name) for i in infos), default=0)
+        for i in infos:
+            origin = f"{i.package} {i.version}" if i.package else "registered by code"
+            click.echo(f"{i.name:<{width}}  {origin}  {', '.join(i.hooks)}")
+        if not infos:
+            click.echo("no plugins")
+    for problem in plugins.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if plugins.problems:
+        ctx.exit(int(ExitCode.SETUP))
+
+
+def register(group: click.Group) -> None:
+    """Add the store-keeping commands to ``group``."""
+    for command in (init, export, import_command, report, rebuild, demo, plugins_command):
+        group.add_command(command)

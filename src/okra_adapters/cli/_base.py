@@ -1,0 +1,342 @@
+"""What every okra command shares: the session, options, errors and output."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import getpass
+import json
+import os
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+
+from okra_core import (
+    AmbiguousReferenceError,
+    ConcurrencyError,
+    InvalidTransitionError,
+    NotFoundError,
+    Okra,
+    OkraError,
+    PermissionDeniedError,
+    PluginError,
+    Plugins,
+    StorageError,
+    ValidationError,
+    default_store_url,
+    load_plugins,
+    to_data,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_PLUGINS_KEY = "okra.plugins"
+_SESSION_KEY = "okra.session"
+
+
+class ExitCode(enum.IntEnum):
+    """The exit status of the ``okra`` command, one per kind of failure.
+
+    Scripts can tell a typo (``INVALID``) from a conflict worth retrying
+    (``CONFLICT``) without reading the message.
+    """
+
+    OK = 0
+    FAILED = 1  #: an unexpected failure (a bug: please report it)
+    USAGE = 2  #: unknown command or option, missing argument (click's own)
+    INVALID = 3  #: a value was refused; the message names the option or field
+    NOT_FOUND = 4  #: nothing matches the id, prefix or title given
+    AMBIGUOUS = 5  #: several things match; the message lists them
+    REFUSED = 6  #: the rules forbid it now (e.g. checking in on a closed objective)
+    CONFLICT = 7  #: another writer changed the same thing first; nothing was written
+    DENIED = 8  #: the actor may not do this
+    SETUP = 9  #: the store cannot be opened, read or written, or a plugin is broken
+
+
+class OkraCliError(click.ClickException):
+    """A user error, shown as ``error: ...`` plus a hint, without a traceback."""
+
+    def __init__(self, message: str, code: ExitCode, hint: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.hint = hint
+        vars(self)["exit_code"] = int(code)  # click exits with it (a ClassVar there)
+
+    def show(self, file: Any = None) -> None:
+        """Print the message (and the hint, if any) to standard error."""
+        click.echo(f"error: {self.format_message()}", err=True)
+        if self.hint:
+            click.echo(f"hint: {self.hint}", err=True)
+
+
+_HINTS: dict[type[OkraError], tuple[ExitCode, str]] = {
+    AmbiguousReferenceError: (
+        ExitCode.AMBIGUOUS,
+        "use a longer id prefix or the exact title of one of them",
+    ),
+    NotFoundError: (ExitCode.NOT_FOUND, "list what there is with `okra list` or `okra dashboard`"),
+    ValidationError: (ExitCode.INVALID, ""),
+    InvalidTransitionError: (ExitCode.REFUSED, ""),
+    ConcurrencyError: (ExitCode.CONFLICT, "run the command again; it sees the other change now"),
+    PermissionDeniedError: (ExitCode.DENIED, "run it as someone allowed to, with --actor"),
+    StorageError: (ExitCode.SETUP, "check --store (or $OKRA_STORE) and the database"),
+    PluginError: (ExitCode.SETUP, "see `okra plugins` for the installed plugins"),
+}
+
+
+def _option_label(command: click.Command | None, field: str) -> str:
+    """``effective_at`` shown as the option that sets it (``--at``), if any."""
+    head, sep, rest = field.partition(".")
+    name, bracket, index = head.partition("[")
+    if command is not None:
+        for param in command.params:
+            if param.name == name:
+                shown = (
+                    max(param.opts, key=len)
+                    if isinstance(param, click.Option)
+                    else (param.human_readable_name)
+                )
+                return shown + bracket + index + sep + rest
+    return field
+
+
+def user_error(exc: OkraError, command: click.Command | None = None) -> OkraCliError:
+    """The :class:`OkraCliError` for one of okra's errors."""
+    code, hint = next(
+        (v for cls, v in _HINTS.items() if isinstance(exc, cls)), (ExitCode.FAILED, "")
+    )
+    if isinstance(exc, ValidationError):
+        lines = [exc.summary + ":"] + [
+            f"  {_option_label(command, e.path)}: {e.message}" for e in exc.errors
+        ]
+        return OkraCliError("\n".join(lines), code, hint)
+    return OkraCliError(str(exc), code, hint)
+
+
+def fail(message: str, code: ExitCode = ExitCode.INVALID, hint: str = "") -> NoReturn:
+    """Stop the command with a user error."""
+    raise OkraCliError(message, code, hint)
+
+
+class OkraCommand(click.Command):
+    """A command whose okra errors become messages naming its own options."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, translating okra's errors."""
+        try:
+            return super().invoke(ctx)
+        except OkraError as exc:
+            raise user_error(exc, self) from exc
+
+
+class OkraGroup(click.Group):
+    """A group of okra commands; its subcommands translate okra's errors."""
+
+    command_class = OkraCommand
+    group_class = type  # subgroups are OkraGroups too
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the chosen subcommand, translating okra's errors raised outside it."""
+        try:
+            return super().invoke(ctx)
+        except OkraError as exc:
+            raise user_error(exc) from exc
+
+
+# --- the session: store, actor, console -------------------------------------------
+
+
+def plugins_of(ctx: click.Context) -> Plugins:
+    """The plugins: ``ctx.obj`` of the root if it is one (tests), else loaded once."""
+    root = ctx.find_root()
+    if isinstance(root.obj, Plugins):
+        return root.obj
+    if _PLUGINS_KEY not in root.meta:
+        try:
+            root.meta[_PLUGINS_KEY] = load_plugins()
+        except PluginError as exc:
+            raise user_error(exc) from exc
+    plugins: Plugins = root.meta[_PLUGINS_KEY]
+    return plugins
+
+
+def store_url(value: str | None) -> str:
+    """A ``--store`` value as a store URL: a plain path means an SQLite file."""
+    if value is None or not value.strip():
+        return default_store_url()
+    value = value.strip()
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+class Session:
+    """One invocation's store, actor and console; the store opens on first use."""
+
+    def __init__(self, ctx: click.Context, store: str | None, actor: str | None) -> None:
+        self._ctx = ctx
+        self.url = store_url(store)
+        self._actor = actor
+        self.console = Console(highlight=False, soft_wrap=False)
+        self._okra: Okra | None = None
+
+    @property
+    def plugins(self) -> Plugins:
+        """The plugins of this invocation."""
+        return plugins_of(self._ctx)
+
+    @property
+    def okra(self) -> Okra:
+        """The open store (opened now if it was not)."""
+        if self._okra is None:
+            self._okra = Okra(self.url, plugins=self.plugins)
+            self._ctx.find_root().call_on_close(self.close)
+        return self._okra
+
+    @property
+    def actor(self) -> str:
+        """Who issues the commands: ``--actor``, ``$OKRA_ACTOR`` or the login name."""
+        if self._actor and self._actor.strip():
+            return self._actor.strip()
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):  # no login name, e.g. in some containers
+            fail(
+                "cannot tell who you are",
+                ExitCode.INVALID,
+                "pass --actor NAME or set OKRA_ACTOR",
+            )
+
+    def close(self) -> None:
+        """Close the store if it was opened."""
+        if self._okra is not None:
+            self._okra.close()
+            self._okra = None
+
+
+def session(ctx: click.Context) -> Session:
+    """The invocation's :class:`Session` (made by the root command)."""
+    found = ctx.find_root().meta.get(_SESSION_KEY)
+    if not isinstance(found, Session):
+        found = Session(ctx, os.environ.get("OKRA_STORE"), os.environ.get("OKRA_ACTOR"))
+        ctx.find_root().meta[_SESSION_KEY] = found
+    return found
+
+
+def start_session(ctx: click.Context, store: str | None, actor: str | None) -> None:
+    """Set up the invocation's session from the root options."""
+    ctx.find_root().meta[_SESSION_KEY] = Session(ctx, store, actor)
+
+
+def with_session(f: F) -> F:
+    """Pass the :class:`Session` as the first argument."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return f(session(click.get_current_context()), *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+# --- values on the command line ------------------------------------------------------
+
+
+class WhenType(click.ParamType):  # type: ignore[type-arg]
+    """An instant: ``2026-07-14`` (that whole day) or an ISO 8601 date and time.
+
+    A time without an offset is the local time of this machine.
+    """
+
+    name = "DATE|DATETIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Parse ``value`` into a ``date`` or an aware ``datetime``."""
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(
+                f"expected a date like 2026-07-14 or a date and time like "
+                f"2026-07-14T09:30 or 2026-07-14T09:30+02:00, got {text!r}",
+                param,
+                ctx,
+            )
+        return parsed if parsed.tzinfo is not None else parsed.astimezone()
+
+
+WHEN = WhenType()
+
+
+def instant(value: date | datetime, now: datetime) -> datetime:
+    """A ``--at`` value as an instant: a date is the end of that day (now, if today).
+
+    A future date stays in the future, so that okra refuses it by name.
+    """
+    if isinstance(value, datetime):
+        return value
+    if value == now.astimezone(UTC).date():
+        return now
+    return datetime.combine(value, time.max, tzinfo=UTC)
+
+
+def as_of_options(f: F) -> F:
+    """Add ``--as-of`` and ``--as-known-at`` to a query."""
+    f = click.option(
+        "--as-known-at",
+        "as_known_at",
+        type=WHEN,
+        default=None,
+        help="Only what had been recorded by then: the report as it could be read then.",
+    )(f)
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=WHEN,
+        default=None,
+        help="The state at that instant, with what is known now (late check-ins count).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    """Add ``--json``: print plain JSON instead of tables, for scripts."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def dumps(data: Any) -> str:
+    """Plain data as indented JSON text."""
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def emit(sess: Session, as_json: bool, result: Any, render: Callable[[Any], Iterable[Any]]) -> None:
+    """Print ``result`` as JSON, or as what ``render`` makes of it."""
+    if as_json:
+        click.echo(dumps(to_data(result)))
+        return
+    for item in render(result):
+        sess.console.print(item)
+
+
+def number(text: str, field: str) -> float:
+    """A number given as text, or a user error naming ``field``."""
+    try:
+        return float(text)
+    except ValueError:
+        fail(f"{field}: expected a number, got {text!r}")
+
+
+def confidence_value(text: str | None) -> float | str | None:
+    """A confidence as typed: a number (``7``, ``70``, ``0.7``) or a label (``amber``)."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text

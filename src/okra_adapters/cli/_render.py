@@ -1,0 +1,518 @@
+"""Query results as rich tables and text for the terminal.
+
+Every function takes a result from :mod:`okra_core` and returns renderables
+(strings with rich markup escaped, :class:`rich.table.Table`, :class:`rich.tree.Tree`).
+User-written text (titles, narratives, reasons) is always escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from okra_core import (
+    AlignmentNode,
+    AlignmentTree,
+    AnyEntity,
+    BetsLedger,
+    BusinessReview,
+    Calibration,
+    CycleProgress,
+    Diff,
+    Explanation,
+    FocusList,
+    KeyResult,
+    KeyResultProgress,
+    LogEntry,
+    ObjectiveProgress,
+    PaceStatus,
+    Scorecard,
+    World,
+    to_data,
+)
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+_PACE_STYLE = {
+    PaceStatus.ON_TRACK: "green",
+    PaceStatus.AT_RISK: "yellow",
+    PaceStatus.OFF_TRACK: "red",
+    PaceStatus.UNKNOWN: "dim",
+}
+_BAND_STYLE = {"green": "green", "yellow": "yellow", "red": "red"}
+
+
+def pct(value: float | None) -> str:
+    """``0.634`` as ``63%``; undefined as ``-``."""
+    return "-" if value is None else f"{value:.0%}"
+
+
+def score(value: float | None) -> str:
+    """A score with one decimal, ``-`` when there is none."""
+    return "-" if value is None else f"{value:.1f}"
+
+
+def day(at: datetime | None) -> str:
+    """An instant as its UTC date."""
+    return "-" if at is None else at.strftime("%Y-%m-%d")
+
+
+def moment(at: datetime | None) -> str:
+    """An instant as UTC date and minute."""
+    return "-" if at is None else at.strftime("%Y-%m-%d %H:%M")
+
+
+def bar(fraction: float | None, width: int = 10) -> Text:
+    """A horizontal bar of ``fraction`` (clamped to 0..1) in eighths of a cell."""
+    if fraction is None:
+        return Text(" " * width, style="dim")
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    cells = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+    return Text(cells.ljust(width, "·"))
+
+
+def sparkline(values: Sequence[float], width: int = 13) -> str:
+    """The last ``width`` values as block characters, lowest to highest."""
+    shown = list(values)[-width:]
+    if not shown:
+        return ""
+    low, high = min(shown), max(shown)
+    if high == low:
+        return _SPARKS[3] * len(shown)
+    top = len(_SPARKS) - 1
+    return "".join(_SPARKS[round((v - low) / (high - low) * top)] for v in shown)
+
+
+def pace(status: PaceStatus) -> Text:
+    """A pace status in its colour."""
+    return Text(status.value.replace("_", " "), style=_PACE_STYLE[status])
+
+
+def _row(table: Table, *cells: str | Text) -> None:
+    """Add a row; plain strings are shown as typed, never read as markup."""
+    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
+
+
+def _table(*columns: str, title: str | None = None) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _value(kr: KeyResultProgress) -> str:
+    if kr.value is None:
+        return "no check-in"
+    unit = f" {kr.unit}" if kr.unit else ""
+    return f"{kr.value:g}{unit}"
+
+
+def dashboard(board: CycleProgress, world: World, owner: str | None = None) -> Iterable[Any]:
+    """The cycle dashboard: objectives, their key results, bars, pace, trend."""
+    yield Text.assemble(
+        (escape(board.name), "bold"),
+        f"  {day(board.starts_at)} → {day(board.ends_at)}, {board.status.value}; "
+        f"{pct(board.expected_pace)} of the time gone, progress {pct(board.progress)} "
+        f"({board.measured} of {board.total} objectives measured); as of {moment(board.at)}",
+    )
+    table = _table(
+        "id", "objective / key result", "owner", "progress", "", "pace", "conf.", "trend", "now"
+    )
+    shown = [o for o in board.objectives if owner is None or _involves(o, owner)]
+    for objective in shown:
+        _row(
+            table,
+            objective.objective_id.hex[:8],
+            Text(objective.title, style="bold"),
+            objective.owner,
+            bar(objective.progress),
+            pct(objective.progress),
+            pace(objective.pace_status),
+            "",
+            "",
+            objective.kind.value,
+        )
+        for kr in objective.key_results:
+            state = world.get(kr.key_result_id)
+            values = (
+                [c.value for c in state.check_ins_by(board.at)]
+                if isinstance(state, KeyResult)
+                else []
+            )
+            _row(
+                table,
+                kr.key_result_id.hex[:8],
+                "  " + kr.title + (" (retargeted)" if kr.goalposts_moved else ""),
+                kr.owner,
+                bar(kr.clamped),
+                pct(kr.attainment),
+                pace(kr.pace_status),
+                "-" if kr.confidence is None else str(kr.confidence),
+                sparkline(values),
+                _value(kr),
+            )
+    if shown:
+        yield table
+    else:
+        yield "No objectives" + (f" for {escape(owner)}" if owner else "") + " in this cycle."
+    counts = ", ".join(
+        f"{c.count} {c.status.value.replace('_', ' ')}"
+        for c in board.key_results_by_status
+        if c.count
+    )
+    if counts:
+        yield f"Key results: {counts}."
+
+
+def _involves(objective: ObjectiveProgress, owner: str) -> bool:
+    return objective.owner == owner or any(kr.owner == owner for kr in objective.key_results)
+
+
+def key_result_progress(kr: KeyResultProgress) -> Iterable[Any]:
+    """One key result's progress, pace and forecast."""
+    yield Text(kr.title, style="bold")
+    rows = [
+        ("objective", kr.objective_title),
+        ("owner", kr.owner),
+        ("metric", kr.metric + (" (goalposts moved)" if kr.goalposts_moved else "")),
+        ("now", f"{_value(kr)} ({kr.check_in_count} check-ins, latest {day(kr.value_at)})"),
+        ("attainment", f"{pct(kr.attainment)} ({kr.attainment_reason})"),
+        ("against original", pct(kr.original_attainment)),
+        ("expected pace", pct(kr.expected_pace)),
+        ("pace", kr.pace_status.value.replace("_", " ")),
+        ("confidence", "-" if kr.confidence is None else str(kr.confidence)),
+        (
+            "forecast",
+            f"{pct(kr.forecast.attainment)} at {day(kr.forecast.at)}: {kr.forecast.reason}",
+        ),
+    ]
+    yield _pairs(rows)
+
+
+def objective_progress(objective: ObjectiveProgress) -> Iterable[Any]:
+    """An objective's progress, its key results and contributing objectives."""
+    yield Text.assemble(
+        (objective.title, "bold"),
+        f"  {objective.owner}, {objective.kind.value}, {objective.status.value}, "
+        f"{objective.cycle_name}: progress {pct(objective.progress)} "
+        f"({objective.rollup.value} of {objective.measured}/{objective.total}), "
+        f"expected {pct(objective.expected_pace)}, ",
+        pace(objective.pace_status),
+    )
+    table = _table("id", "item", "owner", "progress", "", "pace", "weight")
+    for kr in objective.key_results:
+        _row(
+            table,
+            kr.key_result_id.hex[:8],
+            kr.title,
+            kr.owner,
+            bar(kr.clamped),
+            pct(kr.attainment),
+            pace(kr.pace_status),
+            f"{kr.weight:g}",
+        )
+    for c in (*objective.contributions, *objective.supporters):
+        if c.link is None:
+            continue
+        via = f" via {c.via_key_result_title}" if c.via_key_result_title else ""
+        _row(
+            table,
+            c.id.hex[:8],
+            f"↳ {c.title} ({c.link.value}{via})",
+            c.owner,
+            bar(c.value),
+            pct(c.value),
+            "",
+            f"{c.weight:g}" if c.counted else "not counted",
+        )
+    yield table
+
+
+def _pairs(rows: Iterable[tuple[str, str]]) -> Table:
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="dim")
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        _row(table, key, value)
+    return table
+
+
+def focus(result: FocusList) -> Iterable[Any]:
+    """The focus list: what needs attention, most urgent first, with reasons."""
+    whose = f" for {result.owner}" if result.owner else ""
+    cycles = ", ".join(result.cycle_names) or "no active cycle"
+    yield Text(f"Focus{whose} ({cycles}) as of {moment(result.at)}", style="bold")
+    if not result.items:
+        yield "Nothing needs attention."
+        return
+    table = _table("#", "what", "item", "owner", "why")
+    for item in result.items:
+        _row(
+            table,
+            str(item.rank),
+            item.kind.value.replace("_", " "),
+            item.title,
+            item.owner,
+            item.reason,
+        )
+    yield table
+
+
+def tree(result: AlignmentTree) -> Iterable[Any]:
+    """The alignment tree, roots first."""
+    root = Tree(
+        Text(
+            f"{result.cycle_name or 'all cycles'}: {result.objectives} objectives, "
+            f"{result.links} links",
+            style="bold",
+        )
+    )
+
+    def add(parent: Tree, node: AlignmentNode) -> None:
+        via = f" via {node.via_key_result_title!r}" if node.via_key_result_title else ""
+        link = f" [{node.link.value} x{node.weight:g}{via}]" if node.link is not None else ""
+        elsewhere = "" if node.in_cycle else f" (in {node.cycle_name})"
+        branch = parent.add(
+            Text.assemble(
+                f"{pct(node.progress):>4} {node.title}",
+                (f" ({node.owner}, {node.status.value}){elsewhere}{link}", "dim"),
+            )
+        )
+        for child in node.children:
+            add(branch, child)
+
+    for node in result.roots:
+        add(root, node)
+    yield root
+
+
+def entities(items: Sequence[AnyEntity], empty: str) -> Iterable[Any]:
+    """A list of entities with their short ids."""
+    if not items:
+        yield empty
+        return
+    table = _table("id", "kind", "title", "owner", "status")
+    for entity in items:
+        data = to_data(entity)
+        _row(
+            table,
+            entity.id.hex[:8],
+            entity.entity_kind.value.replace("_", " "),
+            entity.label,
+            str(data.get("owner", "")),
+            str(data.get("status", "")),
+        )
+    yield table
+
+
+def scorecard(card: Scorecard) -> Iterable[Any]:
+    """The cycle's scorecard: objective scores with bands and readings."""
+    state = "provisional (not closed yet)" if card.provisional else "final"
+    yield Text.assemble(
+        (f"{card.cycle_name}: score {score(card.score)}", "bold"),
+        f", {state}; committed met {card.committed_met} of {card.committed_total}; "
+        f"{card.bands.green} green, {card.bands.yellow} yellow, {card.bands.red} red",
+    )
+    table = _table("id", "objective / key result", "owner", "score", "band", "reading / note")
+    for objective in card.objectives:
+        _row(
+            table,
+            objective.objective_id.hex[:8],
+            Text(objective.title, style="bold"),
+            objective.owner,
+            score(objective.score),
+            Text(objective.band.value, style=_BAND_STYLE[objective.band.value]),
+            f"{objective.reading.value.replace('_', ' ')} ({objective.kind.value})",
+        )
+        for kr in objective.key_results:
+            note = kr.rationale if kr.overridden else f"suggested {score(kr.suggested)}"
+            if kr.goalposts_moved:
+                note += f"; {score(kr.original_suggested)} against the original target"
+            _row(
+                table,
+                kr.key_result_id.hex[:8],
+                "  " + kr.title,
+                kr.owner,
+                score(kr.score),
+                "",
+                note,
+            )
+    yield table
+    for unscored in card.not_scored:
+        yield f"not scored: {escape(unscored.title)} ({unscored.status.value})"
+    for abandoned in card.abandoned:
+        yield f"abandoned: {escape(abandoned.title)}: {escape(abandoned.reason)}"
+
+
+def review(result: BusinessReview) -> Iterable[Any]:
+    """The business review: per owner, scores, misses, learnings, carry-overs."""
+    state = "provisional" if result.provisional else "final"
+    yield Text(
+        f"{result.cycle_name} review ({state}): score {score(result.score)}, committed met "
+        f"{result.committed_met} of {result.committed_total}",
+        style="bold",
+    )
+    for owner in result.owners:
+        yield Text(
+            f"\n{owner.owner}: score {score(owner.score)}, committed met "
+            f"{owner.committed_met} of {owner.committed_total}",
+            style="bold",
+        )
+        for objective in owner.objectives:
+            yield f"  {score(objective.score)}  {escape(objective.title)}"
+        for miss in owner.misses:
+            short = ", ".join(f"{k.title} {score(k.score)}" for k in miss.short_key_results)
+            yield f"  missed: {escape(miss.title)} ({score(miss.score)}): {escape(short)}"
+        for learning in owner.learnings:
+            yield (
+                f"  learned ({learning.outcome.value}): "
+                f"{escape(learning.title)}: {escape(learning.learning)}"
+            )
+        for carry in owner.carry_overs:
+            yield (
+                f"  continued ({carry.mode.value}): "
+                f"{escape(carry.from_title)} → {escape(carry.to_cycle_name)}"
+            )
+
+
+def bets(ledger: BetsLedger) -> Iterable[Any]:
+    """The bets ledger: investment, expected vs observed effect, outcome."""
+    yield Text(
+        f"Bets{' of ' + ledger.owner if ledger.owner else ''}"
+        f"{' in ' + ledger.cycle_name if ledger.cycle_name else ''}: "
+        f"hit rate {pct(ledger.hit_rate)}",
+        style="bold",
+    )
+    table = _table(
+        "id", "bet", "owner", "status", "invested", "effect (expected → observed)", "learning"
+    )
+    for entry in ledger.entries:
+        effects = "; ".join(
+            f"{e.key_result_title}: {_signed(e.expected_change)} → {_signed(e.observed_change)}"
+            for e in entry.effects
+        )
+        investment = f"{entry.investment.effort:g} {entry.investment.effort_unit}"
+        status = entry.outcome.value if entry.outcome is not None else entry.status.value
+        _row(
+            table,
+            entry.action_id.hex[:8],
+            entry.title,
+            entry.owner,
+            status,
+            investment,
+            effects,
+            entry.learning,
+        )
+    yield table
+    for rate in ledger.owners:
+        yield (
+            f"{escape(rate.owner)}: {rate.validated} validated of {rate.bets - rate.open} "
+            f"settled, hit rate {pct(rate.hit_rate)}"
+        )
+
+
+def _signed(value: float | None) -> str:
+    return "?" if value is None else f"{value:+g}"
+
+
+def calibration(result: Calibration) -> Iterable[Any]:
+    """Brier scores per owner: how well stated confidence predicted the outcome."""
+    table = _table("owner", "forecasts", "key results", "Brier", "mean confidence", "hit frequency")
+    rows = [*result.owners, *([result.overall] if result.overall else [])]
+    for row in rows:
+        _row(
+            table,
+            row.owner,
+            str(row.forecasts),
+            str(row.key_results),
+            f"{row.brier:.3f}",
+            pct(row.mean_probability),
+            pct(row.hit_frequency),
+        )
+    yield table if rows else "No graded key result with a stated confidence yet."
+
+
+def log(entries: Sequence[LogEntry]) -> Iterable[Any]:
+    """Log entries: when, who, what and why."""
+    if not entries:
+        yield "No events."
+        return
+    table = _table("#", "recorded", "actor", "entity", "what", "why")
+    for entry in entries:
+        _row(
+            table,
+            "-" if entry.position is None else str(entry.position),
+            moment(entry.recorded_at),
+            entry.actor,
+            f"{entry.entity_kind.replace('_', ' ')} {entry.entity_label}",
+            entry.summary,
+            entry.why,
+        )
+    yield table
+
+
+def explanation(result: Explanation) -> Iterable[Any]:
+    """How a figure was computed: the formula, its terms and the events behind them."""
+    yield Text(f"{result.figure} of {result.entity_label} = {pct(result.value)}", style="bold")
+    yield escape(result.formula)
+    table = _table("term", "value", "weight", "note")
+    for term in result.terms:
+        _row(
+            table,
+            term.name + ("" if term.counted else " (not counted)"),
+            "-" if term.value is None else f"{term.value:.4g}",
+            "" if term.weight is None else f"{term.weight:g}",
+            term.note,
+        )
+    yield table
+    yield from log(result.events)
+
+
+def diff(result: Diff) -> Iterable[Any]:
+    """What changed in one entity between two instants."""
+    yield Text(
+        f"{result.entity_kind.replace('_', ' ')} {result.entity_label}: "
+        f"{moment(result.start)} → {moment(result.end)}",
+        style="bold",
+    )
+    if not result.existed_at_start:
+        yield "It did not exist at the start."
+    table = _table("field", "before", "after")
+    for change in result.changes:
+        _row(table, change.field, _short(change.before), _short(change.after))
+    yield table if result.changes else "No change."
+    yield from log(result.events)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def state(entity: AnyEntity) -> Iterable[Any]:
+    """An entity's fields as a two-column table (check-ins listed under it)."""
+    data = to_data(entity)
+    check_ins = data.pop("check_ins", None)
+    yield Text(f"{entity.entity_kind.value.replace('_', ' ')} {entity.label}", style="bold")
+    yield _pairs((key, _short(value, 120)) for key, value in data.items() if key != "kind")
+    if check_ins:
+        table = _table("check-in", "effective", "value", "confidence", "by", "narrative")
+        for c in check_ins:
+            conf = c.get("confidence")
+            _row(
+                table,
+                str(c["id"])[:8],
+                str(c["effective_at"])[:16].replace("T", " "),
+                f"{c['value']:g}",
+                "-" if conf is None else str(conf["given"]),
+                str(c.get("actor", "")),
+                str(c.get("narrative", "")),
+            )
+        yield table
