@@ -108,74 +108,109 @@ def check_import(
 ) -> list[Event]:
     """Decode and check ``records`` against ``states``; return the events in order.
 
+    Once a record of an entity is bad, that entity's later records and the
+    references to it are not reported again: one mistake, one message.
+
     Raises:
         ValidationError: listing every bad record (up to :data:`MAX_REPORTED`),
             each path starting with the record's index: ``[3].confidence.scale``.
     """
-    events: list[Event] = []
-    errors: list[FieldError] = []
-    folded: dict[UUID, AnyEntity] = {}
-    bad = 0
+    check = _Check(codec, states)
     for index, record in enumerate(records):
         if progress is not None:
             progress(index + 1)
-        if bad >= MAX_REPORTED:
-            continue
+        if check.bad < MAX_REPORTED:
+            check.record(index, record)
+    if check.errors:
+        summary = "nothing was imported"
+        if check.bad >= MAX_REPORTED:
+            summary += f"; only the first {MAX_REPORTED} bad records are listed"
+        raise ValidationError(check.errors, summary=summary)
+    return check.events
+
+
+class _Check:
+    """The state of an import check: what is folded so far, what is broken."""
+
+    def __init__(self, codec: EventCodec, states: Mapping[UUID, AnyEntity]) -> None:
+        self.codec = codec
+        self.states = states
+        self.folded: dict[UUID, AnyEntity] = {}
+        self.broken: set[UUID] = set()
+        self.events: list[Event] = []
+        self.errors: list[FieldError] = []
+        self.bad = 0
+
+    def lookup(self, entity_id: UUID) -> AnyEntity | None:
+        return self.folded.get(entity_id, self.states.get(entity_id))
+
+    def record(self, index: int, record: object) -> None:
         try:
-            event = from_record(codec, record)
+            event = from_record(self.codec, record)
         except ValidationError as exc:
-            errors += _at(index, exc.errors)
-            bad += 1
-            continue
+            self.fail(index, exc.errors, _raw_id(record))
+            return
         entity_id = event.originator_id
-        before = folded.get(entity_id, states.get(entity_id))
+        if entity_id in self.broken:
+            return
+        before = self.lookup(entity_id)
         expected = before.version + 1 if before is not None else 1
         if event.originator_version != expected:
-            if event.originator_version < expected:
-                problem = (
-                    f"version {event.originator_version} of {entity_id} is already recorded "
-                    f"(is this log imported already?)"
-                )
-            else:
-                problem = (
-                    f"expected version {expected} of {entity_id}, got "
-                    f"{event.originator_version}: an earlier event of it is missing"
-                )
-            errors += _at(index, [FieldError(f"$.{VERSION_KEY}", problem)])
-            bad += 1
-            continue
+            self.fail(index, [_version_error(entity_id, expected, event)], entity_id)
+            return
         try:
             after = project(before, event)
         except (AssertionError, AttributeError, TypeError, ValueError) as exc:
             message = f"{event.wire_name} does not apply to this entity: {exc}"
-            errors += _at(index, [FieldError(f"$.{TYPE_KEY}", message)])
-            bad += 1
-            continue
-        dangling = _dangling(before, after, lambda i: folded.get(i, states.get(i)))
+            self.fail(index, [FieldError(f"$.{TYPE_KEY}", message)], entity_id)
+            return
+        dangling = _dangling(before, after, self.lookup, self.broken)
         if dangling:
-            errors += _at(index, dangling)
-            bad += 1
-            continue
-        folded[entity_id] = after
-        events.append(event)
-    if errors:
-        summary = "nothing was imported"
-        if bad >= MAX_REPORTED:
-            summary += f"; only the first {MAX_REPORTED} bad records are listed"
-        raise ValidationError(errors, summary=summary)
-    return events
+            self.fail(index, dangling, entity_id)
+            return
+        self.folded[entity_id] = after
+        self.events.append(event)
+
+    def fail(self, index: int, errors: Iterable[FieldError], entity_id: UUID | None) -> None:
+        self.errors += _at(index, errors)
+        self.bad += 1
+        if entity_id is not None:
+            self.broken.add(entity_id)
+
+
+def _raw_id(record: object) -> UUID | None:
+    raw = record.get(ID_KEY) if isinstance(record, Mapping) else None
+    try:
+        return UUID(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
+def _version_error(entity_id: UUID, expected: int, event: Event) -> FieldError:
+    if event.originator_version < expected:
+        problem = (
+            f"version {event.originator_version} of {entity_id} is already recorded "
+            "(is this log imported already?)"
+        )
+    else:
+        problem = (
+            f"expected version {expected} of {entity_id}, got "
+            f"{event.originator_version}: an earlier event of it is missing"
+        )
+    return FieldError(f"$.{VERSION_KEY}", problem)
 
 
 def _dangling(
     before: AnyEntity | None,
     after: AnyEntity,
     lookup: Callable[[UUID], AnyEntity | None],
+    broken: set[UUID],
 ) -> list[FieldError]:
     """The references ``after`` gained over ``before`` that point at nothing fit."""
     known = set(_references(before)) if before is not None else set()
     errors: list[FieldError] = []
     for field, ref, kinds in _references(after):
-        if ref is None or (field, ref, kinds) in known:
+        if ref is None or ref in broken or (field, ref, kinds) in known:
             continue
         target = lookup(ref)
         if not isinstance(target, kinds):

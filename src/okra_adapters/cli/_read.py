@@ -325,11 +325,15 @@ def diff(
 
 @_query("lineage")
 @click.argument("ref", metavar="KEY_RESULT")
+@as_of_options
 @json_option
 @with_session
-def lineage(sess: Session, ref: str, as_json: bool) -> None:
+def lineage(sess: Session, ref: str, as_of: When, as_known_at: When, as_json: bool) -> None:
     """A key result across cycles: what it continued, and what continued it."""
-    chain = sess.okra.lineage(ref)
+    chain: list[Any] = sess.okra.lineage(ref)
+    if as_of is not None or as_known_at is not None:
+        world = sess.okra.world(as_of=as_of, as_known_at=as_known_at)
+        chain = [state for kr in chain if (state := world.get(kr.id)) is not None]
     emit(sess, as_json, chain, lambda items: render.entities(items, "No lineage."))
 
 
