@@ -244,8 +244,10 @@ def test_references_by_prefix_title_and_the_ambiguous_ones(
     run("objective", "draft", "Grow", "--cycle", "Q", "--owner", "ana")
     run("objective", "draft", "Grow", "--cycle", "Q", "--owner", "bo")
     result = run("objective", "activate", "Grow", code=ExitCode.AMBIGUOUS)
-    assert "is ambiguous; choose one of" in result.stderr
-    assert "hint: use a longer id prefix" in result.stderr
+    assert "objective 'Grow' is ambiguous; choose one by its id:" in result.stderr
+    assert "Grow (objective, in Q, owner ana)" in result.stderr
+    assert "Grow (objective, in Q, owner bo)" in result.stderr
+    assert "hint: use one of those ids" in result.stderr
     result = run("checkin", "Nope", "1", code=ExitCode.NOT_FOUND)
     assert "no key result matches 'Nope'" in result.stderr
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
+from uuid import UUID
 
 import click
 from rich.console import Console
@@ -19,7 +20,9 @@ from okra_core import (
     AmbiguousReferenceError,
     ConcurrencyError,
     InvalidTransitionError,
+    KeyResult,
     NotFoundError,
+    Objective,
     Okra,
     OkraError,
     PermissionDeniedError,
@@ -76,7 +79,7 @@ class OkraCliError(click.ClickException):
 _HINTS: dict[type[OkraError], tuple[ExitCode, str]] = {
     AmbiguousReferenceError: (
         ExitCode.AMBIGUOUS,
-        "use a longer id prefix or the exact title of one of them",
+        "use one of those ids (its first 4 or more hex digits are enough)",
     ),
     NotFoundError: (ExitCode.NOT_FOUND, "list what there is with `okra list` or `okra dashboard`"),
     ValidationError: (ExitCode.INVALID, ""),
@@ -129,8 +132,18 @@ class OkraCommand(click.Command):
         """Run the command, translating okra's errors."""
         try:
             return super().invoke(ctx)
+        except AmbiguousReferenceError as exc:
+            raise _ambiguous(exc, session(ctx)) from exc
         except OkraError as exc:
             raise user_error(exc, self) from exc
+
+
+def _ambiguous(exc: AmbiguousReferenceError, sess: Session) -> OkraCliError:
+    """The candidates of an ambiguous reference, each with its kind and cycle."""
+    lines = [f"{exc.kind} {exc.ref!r} is ambiguous; choose one by its id:"]
+    for candidate, label in exc.candidates:
+        lines.append(f"  {candidate.hex[:8]}  {label}{sess.whereabouts(candidate)}")
+    return OkraCliError("\n".join(lines), ExitCode.AMBIGUOUS, _HINTS[AmbiguousReferenceError][1])
 
 
 class OkraGroup(click.Group):
@@ -210,6 +223,25 @@ class Session:
                 ExitCode.INVALID,
                 "pass --actor NAME or set OKRA_ACTOR",
             )
+
+    def whereabouts(self, entity_id: UUID) -> str:
+        """`` (key result in 2026-Q3, owner sam)``: where a thing is, to tell namesakes apart."""
+        if self._okra is None:
+            return ""
+        try:
+            entity = self._okra.get(entity_id)
+            world = self._okra.world()
+            parts = [entity.entity_kind.value.replace("_", " ")]
+            if isinstance(entity, KeyResult):
+                parts.append(f"in {world.cycle_of(world.objective_of(entity)).name}")
+            elif isinstance(entity, Objective):
+                parts.append(f"in {world.cycle_of(entity).name}")
+            owner = getattr(entity, "owner", None)
+            if owner:
+                parts.append(f"owner {owner}")
+        except OkraError:
+            return ""
+        return f" ({', '.join(parts)})"
 
     def close(self) -> None:
         """Close the store if it was opened."""
