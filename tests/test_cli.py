@@ -494,7 +494,15 @@ def test_the_cycle_defaults_to_the_only_active_one(run: Run) -> None:
     run("cycle", "plan", "A", "--start", "2026-01-01", "--end", "2026-03-31")
     run("cycle", "plan", "B", "--start", "2026-04-01", "--end", "2026-06-30")
     result = run("scorecard", code=ExitCode.AMBIGUOUS)
-    assert "no cycle is active; name one:" in result.stderr
+    assert "no cycle is active or closed; name one:" in result.stderr
+    run("cycle", "start", "A")
+    run("cycle", "start", "B")
+    result = run("scorecard", code=ExitCode.AMBIGUOUS)
+    assert "more than one cycle is active" in result.stderr
+    run("cycle", "close", "A")
+    assert as_json(run("scorecard", "--json"))["cycle_name"] == "B"
+    run("cycle", "close", "B")
+    assert as_json(run("scorecard", "--json"))["cycle_name"] == "B"  # closed last
 
 
 def test_history_audit_and_diff(run: Run, quarter: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import timedelta
 
 from okra_core import CycleProgress, FocusList, Scorecard
 
@@ -57,7 +58,8 @@ def markdown_report(
     lines = [
         f"# {_cell(board.name)}",
         "",
-        f"{board.starts_at:%Y-%m-%d} to {board.ends_at:%Y-%m-%d}, {board.status.value}. "
+        f"{board.starts_at:%Y-%m-%d} to {board.ends_at - timedelta(microseconds=1):%Y-%m-%d}, "
+        f"{board.status.value}. "
         f"As of {board.at:%Y-%m-%d %H:%M} UTC, {_pct(board.expected_pace)} of the time has "
         f"gone and progress is {_pct(board.progress)} "
         f"({board.measured} of {board.total} objectives measured).",

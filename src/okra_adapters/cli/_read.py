@@ -44,17 +44,20 @@ __all__ = ["register", "resolve_cycle"]
 
 
 def resolve_cycle(okra: Okra, ref: str | None) -> Cycle:
-    """The cycle ``ref`` names, or the only active one when ``ref`` is None."""
+    """The cycle ``ref`` names; by default the only active one, else the last closed one."""
     if ref is not None:
         return okra.cycle(ref)
     active = okra.cycles(status=CycleStatus.ACTIVE)
     if len(active) == 1:
         return active[0]
+    closed = okra.cycles(status=CycleStatus.CLOSED)
+    if not active and closed:
+        return max(closed, key=lambda c: (c.ends_at, c.starts_at))
     cycles = okra.cycles()
     if not cycles:
         fail("there is no cycle yet", ExitCode.NOT_FOUND, "plan one with `okra cycle plan`")
     listing = ", ".join(f"{c.short_id} {c.name!r} ({c.status.value})" for c in cycles)
-    reason = "no cycle is active" if not active else "more than one cycle is active"
+    reason = "no cycle is active or closed" if not active else "more than one cycle is active"
     fail(f"{reason}; name one: {listing}", ExitCode.AMBIGUOUS)
 
 
@@ -78,7 +81,7 @@ def dashboard(
 ) -> None:
     """A cycle's objectives and key results: progress bars, pace, confidence, trend.
 
-    CYCLE defaults to the only active cycle.
+    CYCLE defaults to the only active cycle, else the one closed last.
     """
     okra = sess.okra
     cycle = resolve_cycle(okra, cycle_ref)

@@ -8,7 +8,7 @@ User-written text (titles, narratives, reasons) is always escaped.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich import box
@@ -63,6 +63,11 @@ def day(at: datetime | None) -> str:
     return "-" if at is None else at.strftime("%Y-%m-%d")
 
 
+def last_day(end: datetime) -> str:
+    """The last day a cycle includes (it ends at the midnight after it)."""
+    return day(end - timedelta(microseconds=1))
+
+
 def moment(at: datetime | None) -> str:
     """An instant as UTC date and minute."""
     return "-" if at is None else at.strftime("%Y-%m-%d %H:%M")
@@ -101,10 +106,33 @@ def _row(table: Table, *cells: str | Text) -> None:
 
 
 def _table(*columns: str, title: str | None = None) -> Table:
+    """A table; only the columns of free text (titles, reasons, notes) wrap."""
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        wraps = column in _TEXT_COLUMNS
+        table.add_column(column, overflow="fold", no_wrap=not wraps, ratio=1 if wraps else None)
     return table
+
+
+_TEXT_COLUMNS = frozenset(
+    {
+        "objective / key result",
+        "item",
+        "why",
+        "what",
+        "title",
+        "bet",
+        "effect (expected → observed)",
+        "learning",
+        "reading / note",
+        "note",
+        "narrative",
+        "entity",
+        "before",
+        "after",
+        "term",
+    }
+)
 
 
 def _value(kr: KeyResultProgress) -> str:
@@ -117,10 +145,13 @@ def _value(kr: KeyResultProgress) -> str:
 def dashboard(board: CycleProgress, world: World, owner: str | None = None) -> Iterable[Any]:
     """The cycle dashboard: objectives, their key results, bars, pace, trend."""
     yield Text.assemble(
-        (escape(board.name), "bold"),
-        f"  {day(board.starts_at)} → {day(board.ends_at)}, {board.status.value}; "
-        f"{pct(board.expected_pace)} of the time gone, progress {pct(board.progress)} "
-        f"({board.measured} of {board.total} objectives measured); as of {moment(board.at)}",
+        (board.name, "bold"),
+        f"  {day(board.starts_at)} to {last_day(board.ends_at)}, {board.status.value}, "
+        f"as of {moment(board.at)}",
+    )
+    yield Text(
+        f"{pct(board.expected_pace)} of the time gone; progress {pct(board.progress)} "
+        f"({board.measured} of {board.total} objectives measured)"
     )
     table = _table(
         "id", "objective / key result", "owner", "progress", "", "pace", "conf.", "trend", "now"
@@ -137,7 +168,7 @@ def dashboard(board: CycleProgress, world: World, owner: str | None = None) -> I
             pace(objective.pace_status),
             "",
             "",
-            objective.kind.value,
+            "",
         )
         for kr in objective.key_results:
             state = world.get(kr.key_result_id)
@@ -182,7 +213,11 @@ def key_result_progress(kr: KeyResultProgress) -> Iterable[Any]:
         ("objective", kr.objective_title),
         ("owner", kr.owner),
         ("metric", kr.metric + (" (goalposts moved)" if kr.goalposts_moved else "")),
-        ("now", f"{_value(kr)} ({kr.check_in_count} check-ins, latest {day(kr.value_at)})"),
+        (
+            "now",
+            f"{_value(kr)} ({kr.check_in_count} check-in{'' if kr.check_in_count == 1 else 's'}, "
+            f"latest {day(kr.value_at)})",
+        ),
         ("attainment", f"{pct(kr.attainment)} ({kr.attainment_reason})"),
         ("against original", pct(kr.original_attainment)),
         ("expected pace", pct(kr.expected_pace)),
@@ -252,17 +287,13 @@ def focus(result: FocusList) -> Iterable[Any]:
     if not result.items:
         yield "Nothing needs attention."
         return
-    table = _table("#", "what", "item", "owner", "why")
     for item in result.items:
-        _row(
-            table,
-            str(item.rank),
-            item.kind.value.replace("_", " "),
-            item.title,
-            item.owner,
-            item.reason,
+        yield Text.assemble(
+            f"{item.rank:>2}. ",
+            (item.kind.value.replace("_", " "), "bold"),
+            f"  {item.title} ({item.owner})",
         )
-    yield table
+        yield Text(f"    {item.reason}")
 
 
 def tree(result: AlignmentTree) -> Iterable[Any]:
