@@ -24,6 +24,18 @@ from ._base import ExitCode, OkraGroup, plugins_of, start_session, user_error
 __all__ = ["ExitCode", "cli", "main"]
 
 
+_HELP = """okra: Objectives, Key Results and Actions, recorded as events.
+
+\b
+Start:     okra init; okra cycle plan Q3 --start 2026-07-01 --end 2026-09-30
+Each week: okra checkin KR VALUE -c 7 -m "what happened"; okra dashboard; okra focus
+Close:     okra cycle close Q3; okra scorecard Q3; okra review Q3
+
+Things are named by their exact title or by id (its first 4+ hex digits).
+See docs/cli.md, and `okra COMMAND --help`.
+"""
+
+
 class _RootGroup(OkraGroup):
     """okra's own commands, then those of the plugins."""
 
@@ -63,7 +75,7 @@ class _RootGroup(OkraGroup):
         return self.plugin_commands(ctx).get(cmd_name)
 
 
-@click.group(cls=_RootGroup)
+@click.group(cls=_RootGroup, help=_HELP)
 @click.option(
     "--store",
     envvar="OKRA_STORE",
@@ -81,14 +93,7 @@ class _RootGroup(OkraGroup):
 @click.version_option(package_name="okra")
 @click.pass_context
 def cli(ctx: click.Context, store: str | None, actor: str | None) -> None:
-    r"""okra: Objectives, Key Results and Actions, recorded as events.
-
-    \b
-    Start:     okra init; okra cycle plan Q3 --start 2026-07-01 --end 2026-09-30
-    Each week: okra checkin KR VALUE -c 7 -m "what happened"; okra dashboard; okra focus
-    Close:     okra cycle close Q3; okra scorecard Q3; okra review Q3
-    Things are named by id prefix (4+ hex digits) or exact title.
-    """
+    """okra: Objectives, Key Results and Actions, recorded as events."""
     start_session(ctx, store, actor)
 
 

@@ -386,7 +386,20 @@ def key_result() -> None:
     """Add key results and move their baselines, targets and weights."""
 
 
-@key_result.command("add")
+_KR_ADD_HELP = """Add a key result TITLE to an objective.
+
+\b
+Metrics:
+  change      from --baseline to --target (up or down); optional --commit, --stretch;
+              leave out --baseline if it is still to be measured (okra kr baseline)
+  stay-above  keep the value at or above --threshold (--exclusive: above it)
+  stay-below  keep the value at or below --threshold
+  range       keep the value between --low and --high
+  milestone   done (1) or not (0)
+"""
+
+
+@key_result.command("add", help=_KR_ADD_HELP)
 @click.argument("objective_ref", metavar="OBJECTIVE")
 @click.argument("title")
 @metric_options
@@ -406,16 +419,7 @@ def kr_add(
     metric_kind: str | None,
     **values: Any,
 ) -> None:
-    r"""Add a key result TITLE to an objective.
-
-    \b
-    Metrics:
-      change      from --baseline to --target (up or down); optional --commit, --stretch
-      stay-above  keep the value at or above --threshold (--exclusive: above)
-      stay-below  keep the value at or below --threshold
-      range       keep the value between --low and --high
-      milestone   done (1) or not (0)
-    """
+    """Add a key result TITLE to an objective (see --help for the metrics)."""
     metric = build_metric(metric_kind, values)
     added = sess.okra.add_key_result(
         objective_ref, title, metric=metric, unit=unit, weight=weight, owner=owner, actor=sess.actor
