@@ -86,6 +86,7 @@ __all__ = [
     "pace_bands",
     "playbook_settings",
     "probabilities",
+    "raw_texts",
     "scoring_policies",
     "texts",
     "titles",
@@ -112,11 +113,19 @@ positive_floats: st.SearchStrategy[float] = st.floats(
 )
 probabilities: st.SearchStrategy[float] = st.floats(min_value=0.0, max_value=1.0)
 
-texts: st.SearchStrategy[str] = st.text(max_size=40)
-"""Any unicode text (hypothesis leaves out lone surrogates, which no UTF-8 store holds)."""
+raw_texts: st.SearchStrategy[str] = st.text(max_size=40)
+"""Any unicode text (no lone surrogates, which no UTF-8 store holds): events carry it."""
 
-titles: st.SearchStrategy[str] = st.text(min_size=1, max_size=30).filter(lambda s: bool(s.strip()))
-"""Unicode text with at least one visible character, as okra requires of names."""
+_printable = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")) | st.sampled_from(
+    "\t\n\r"
+)
+texts: st.SearchStrategy[str] = st.text(_printable, max_size=40)
+"""Unicode text a command accepts: no control characters but tabs and line breaks."""
+
+titles: st.SearchStrategy[str] = st.text(_printable, min_size=1, max_size=30).filter(
+    lambda s: bool(s.strip())
+)
+"""Text with at least one visible character, as okra requires of names."""
 
 versions: st.SearchStrategy[int] = st.integers(min_value=1, max_value=2**63 - 1)
 """Positions in a stream: SQLite stores them as signed 64-bit integers."""
@@ -344,7 +353,7 @@ def _event(cls: type[E], **fields: st.SearchStrategy[Any]) -> st.SearchStrategy[
         originator_id=st.uuids(),
         originator_version=versions,
         recorded_at=aware_datetimes(),
-        actor=texts,
+        actor=raw_texts,
         **fields,
     )
 
@@ -362,14 +371,14 @@ def _action_proposed(draw: st.DrawFn) -> ActionProposed:
     return draw(
         _event(
             ActionProposed,
-            title=texts,
+            title=raw_texts,
             key_result_ids=st.just(key_result_ids),
-            hypothesis=texts,
+            hypothesis=raw_texts,
             investment=investments,
             expected_effects=st.just(tuple(effects)),
             odds=_optional(probabilities),
-            kill_criteria=texts,
-            owner=texts,
+            kill_criteria=raw_texts,
+            owner=raw_texts,
         )
     )
 
@@ -381,7 +390,7 @@ _check_in_fields: dict[str, st.SearchStrategy[Any]] = {
     "check_in_id": st.uuids(),
     "value": finite_floats,
     "confidence": _optional(confidences()),
-    "narrative": texts,
+    "narrative": raw_texts,
     "effective_at": aware_datetimes(),
 }
 
@@ -389,7 +398,7 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
     # cycles
     CyclePlanned.wire_name: _event(
         CyclePlanned,
-        name=texts,
+        name=raw_texts,
         starts_at=aware_datetimes(),
         ends_at=aware_datetimes(),
         parent_id=_optional(st.uuids()),
@@ -399,18 +408,18 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
     # objectives
     ObjectiveDrafted.wire_name: _event(
         ObjectiveDrafted,
-        title=texts,
-        description=texts,
-        owner=texts,
+        title=raw_texts,
+        description=raw_texts,
+        owner=raw_texts,
         cycle_id=st.uuids(),
         kind=st.sampled_from(ObjectiveKind),
         rollup=st.sampled_from(RollupPolicy),
     ),
-    ObjectiveRevised.wire_name: _event(ObjectiveRevised, title=texts, description=texts),
-    ObjectiveReassigned.wire_name: _event(ObjectiveReassigned, owner=texts),
+    ObjectiveRevised.wire_name: _event(ObjectiveRevised, title=raw_texts, description=raw_texts),
+    ObjectiveReassigned.wire_name: _event(ObjectiveReassigned, owner=raw_texts),
     ObjectiveActivated.wire_name: _event(ObjectiveActivated),
     ObjectiveClosed.wire_name: _event(ObjectiveClosed),
-    ObjectiveAbandoned.wire_name: _event(ObjectiveAbandoned, reason=texts),
+    ObjectiveAbandoned.wire_name: _event(ObjectiveAbandoned, reason=raw_texts),
     ObjectiveAligned.wire_name: _event(
         ObjectiveAligned,
         parent_id=st.uuids(),
@@ -426,30 +435,30 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
     KeyResultDefined.wire_name: _event(
         KeyResultDefined,
         objective_id=st.uuids(),
-        title=texts,
+        title=raw_texts,
         metric=metrics(),
-        unit=texts,
+        unit=raw_texts,
         weight=_weights,
-        owner=texts,
+        owner=raw_texts,
     ),
     BaselineMeasured.wire_name: _event(BaselineMeasured, baseline=finite_floats),
     KeyResultRebaselined.wire_name: _event(
-        KeyResultRebaselined, baseline=finite_floats, reason=texts
+        KeyResultRebaselined, baseline=finite_floats, reason=raw_texts
     ),
-    KeyResultRetargeted.wire_name: _event(KeyResultRetargeted, metric=metrics(), reason=texts),
-    KeyResultReweighted.wire_name: _event(KeyResultReweighted, weight=_weights, reason=texts),
+    KeyResultRetargeted.wire_name: _event(KeyResultRetargeted, metric=metrics(), reason=raw_texts),
+    KeyResultReweighted.wire_name: _event(KeyResultReweighted, weight=_weights, reason=raw_texts),
     CheckInRecorded.wire_name: _event(
         CheckInRecorded, **_check_in_fields, source=st.sampled_from(CheckInSource)
     ),
-    CheckInCorrected.wire_name: _event(CheckInCorrected, **_check_in_fields, reason=texts),
-    CheckInRetracted.wire_name: _event(CheckInRetracted, check_in_id=st.uuids(), reason=texts),
+    CheckInCorrected.wire_name: _event(CheckInCorrected, **_check_in_fields, reason=raw_texts),
+    CheckInRetracted.wire_name: _event(CheckInRetracted, check_in_id=st.uuids(), reason=raw_texts),
     KeyResultGraded.wire_name: _event(
         KeyResultGraded,
         score=_grades,
         suggested=_grades,
         attainment=_optional(finite_floats),
         original_attainment=_optional(finite_floats),
-        rationale=texts,
+        rationale=raw_texts,
     ),
     KeyResultContinued.wire_name: _event(KeyResultContinued, from_key_result_id=st.uuids()),
     # actions and tasks
@@ -458,14 +467,16 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
     ActionResolved.wire_name: _event(
         ActionResolved,
         outcome=st.sampled_from(Outcome),
-        learning=texts,
+        learning=raw_texts,
         evidence=st.lists(texts, max_size=3).map(tuple),
     ),
-    TaskAdded.wire_name: _event(TaskAdded, task_id=st.uuids(), title=texts),
+    TaskAdded.wire_name: _event(TaskAdded, task_id=st.uuids(), title=raw_texts),
     TaskCompleted.wire_name: _event(TaskCompleted, task_id=st.uuids()),
     TaskReopened.wire_name: _event(TaskReopened, task_id=st.uuids()),
     # the playbook
-    PlaybookRevised.wire_name: _event(PlaybookRevised, settings=playbook_settings(), reason=texts),
+    PlaybookRevised.wire_name: _event(
+        PlaybookRevised, settings=playbook_settings(), reason=raw_texts
+    ),
 }
 """A strategy per core event type, by wire name."""
 

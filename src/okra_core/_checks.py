@@ -6,6 +6,8 @@ can report every bad field at once before it writes anything.
 
 from __future__ import annotations
 
+import re
+
 import math
 from typing import Any
 
@@ -75,7 +77,22 @@ def check_text(
         value.encode("utf-8")
     except UnicodeEncodeError:
         return [FieldError(path, "expected valid Unicode text (it holds a lone surrogate)")]
+    control = _CONTROL.search(value)
+    if control is not None:
+        code = ord(control.group())
+        return [
+            FieldError(
+                path,
+                f"expected printable text; it holds the control character U+{code:04X} "
+                "(only tabs and line breaks are allowed)",
+            )
+        ]
     return []
+
+
+# C0 and C1 control characters other than tab, line feed and carriage return: an
+# escape sequence in a title would reach every terminal that lists it.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def prefixed(prefix: str, error: ValidationError) -> ValidationError:
