@@ -15,7 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-OKRA = [sys.executable, "-c", "from okra_adapters.cli import main; main()"]
+# The installed console script, as a user runs it (beside the interpreter in a venv).
+_SCRIPT = Path(sys.executable).with_name("okra")
+OKRA = (
+    [str(_SCRIPT)]
+    if _SCRIPT.exists()
+    else [sys.executable, "-c", "from okra_adapters.cli import main; main()"]
+)
 TODAY = datetime.now(UTC).date()
 START = TODAY - timedelta(weeks=13)
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
-from datetime import timedelta
 
 from okra_core import CycleProgress, FocusList, Scorecard
+
+from ._format import last_day, pct
 
 __all__ = ["CSV_COLUMNS", "csv_report", "markdown_report"]
 
@@ -35,13 +37,16 @@ CSV_COLUMNS = (
 )
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
 def _cell(text: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """User text as literal Markdown: specials escaped, line breaks as spaces.
+
+    A title cannot start a link, an image, emphasis or raw HTML in the report.
+    """
+    flat = " ".join(str(text).split())
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", flat)
 
 
 def _rows(header: Iterable[str], rows: Iterable[Iterable[object]]) -> list[str]:
@@ -58,10 +63,10 @@ def markdown_report(
     lines = [
         f"# {_cell(board.name)}",
         "",
-        f"{board.starts_at:%Y-%m-%d} to {board.ends_at - timedelta(microseconds=1):%Y-%m-%d}, "
+        f"{board.starts_at:%Y-%m-%d} to {last_day(board.ends_at)}, "
         f"{board.status.value}. "
-        f"As of {board.at:%Y-%m-%d %H:%M} UTC, {_pct(board.expected_pace)} of the time has "
-        f"gone and progress is {_pct(board.progress)} "
+        f"As of {board.at:%Y-%m-%d %H:%M} UTC, {pct(board.expected_pace)} of the time has "
+        f"gone and progress is {pct(board.progress)} "
         f"({board.measured} of {board.total} objectives measured).",
         "",
         "## Objectives",
@@ -72,7 +77,7 @@ def markdown_report(
             f"### {_cell(objective.title)}",
             "",
             f"{_cell(objective.owner)}, {objective.kind.value}, {objective.status.value}: "
-            f"progress {_pct(objective.progress)}, "
+            f"progress {pct(objective.progress)}, "
             f"{objective.pace_status.value.replace('_', ' ')}.",
             "",
         ]
@@ -83,7 +88,7 @@ def markdown_report(
                     kr.title,
                     kr.owner,
                     "no check-in" if kr.value is None else f"{kr.value:g} {kr.unit}".strip(),
-                    _pct(kr.attainment),
+                    pct(kr.attainment),
                     kr.pace_status.value.replace("_", " "),
                     "-" if kr.confidence is None else str(kr.confidence),
                 )
@@ -145,7 +150,7 @@ def csv_report(board: CycleProgress) -> str:
                     kr.key_result_id,
                     _text(kr.title),
                     _text(kr.owner),
-                    _text(kr.metric),
+                    kr.metric,
                     "" if kr.value is None else kr.value,
                     _text(kr.unit),
                     "" if kr.attainment is None else round(kr.attainment, 4),

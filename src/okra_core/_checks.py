@@ -6,9 +6,8 @@ can report every bad field at once before it writes anything.
 
 from __future__ import annotations
 
-import re
-
 import math
+import re
 from typing import Any
 
 import attrs

@@ -117,6 +117,11 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 """Turns the stored fields of one schema version into those of the next."""
 
 
+# Names an event's own fields may not take: records put the wire name under "type"
+# and the schema version under "_schema" beside the fields.
+_RESERVED_FIELDS = frozenset({"type", "_schema"})
+
+
 class EventRegistry:
     """The event types an application knows, by wire name, and their upcasters.
 
@@ -135,6 +140,12 @@ class EventRegistry:
         if len(parts) != 3 or not all(p.isidentifier() and p.islower() for p in parts):
             raise ValueError(
                 f"{cls.__qualname__}: wire name {name!r} should look like 'package.entity.fact'"
+            )
+        reserved = {f.name for f in attrs.fields(cls)} & _RESERVED_FIELDS
+        if reserved:
+            raise ValueError(
+                f"{cls.__qualname__}: field {sorted(reserved)[0]!r} is reserved: exported "
+                "records use it for the event's type"
             )
         if name in self._types and self._types[name] is not cls:
             raise ValueError(

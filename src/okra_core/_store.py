@@ -120,6 +120,27 @@ def open_store(
         return EventStoreApp(env, codec)
     except (EventSourcingError, TopicError, OSError, ValueError, ImportError) as exc:
         raise StorageError(f"cannot open store {redact_url(url)}: {exc}") from exc
+    except Exception as exc:
+        # A database driver's own error (sqlite3.DatabaseError for a file that is
+        # not a database, say): every DB-API driver has its own hierarchy.
+        if not any(cls.__name__ in _DRIVER_ERRORS for cls in type(exc).__mro__):
+            raise
+        raise StorageError(f"cannot open store {redact_url(url)}: {exc}") from exc
+
+
+# The PEP 249 exception names: any driver's errors are subclasses of one of these.
+_DRIVER_ERRORS = frozenset(
+    {
+        "Error",
+        "DatabaseError",
+        "OperationalError",
+        "ProgrammingError",
+        "IntegrityError",
+        "InternalError",
+        "NotSupportedError",
+        "InterfaceError",
+    }
+)
 
 
 CIPHER_KEY = "CIPHER_KEY"

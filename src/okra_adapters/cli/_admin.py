@@ -41,8 +41,6 @@ def init(sess: Session, as_json: bool) -> None:
     Safe to run again: an existing store is opened and described, never emptied.
     """
     url = sess.url
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     okra = sess.okra
     events = sum(1 for _ in okra.audit())
     info = {"store": redact_url(url), "events": events, "cycles": len(okra.cycles())}
@@ -72,7 +70,7 @@ def _progress(label: str) -> Progress:
 @click.option(
     "-o",
     "--output",
-    type=click.File("w", encoding="utf-8", lazy=True),
+    type=click.File("w", encoding="utf-8", lazy=False),
     default="-",
     help="File to write [default: standard output].",
 )
@@ -87,7 +85,7 @@ def export(sess: Session, output: IO[str]) -> None:
     for record in sess.okra.export_records():
         output.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
         count += 1
-    if output is not sys.stdout:
+    if getattr(output, "name", "-") not in ("-", "<stdout>"):
         click.echo(f"exported {count} events", err=True)
 
 
@@ -98,7 +96,17 @@ def _read_lines(source: IO[str]) -> tuple[list[Any], list[int], list[str]]:
     records: list[Any] = []
     lines: list[int] = []
     problems: list[str] = []
-    for number, text in enumerate(source, start=1):
+    number = 0
+    lines_read = iter(source)
+    while True:
+        try:
+            text = next(lines_read)
+        except StopIteration:
+            break
+        except UnicodeDecodeError as exc:
+            problems.append(f"line {number + 1}: not UTF-8 text ({exc.reason})")
+            break
+        number += 1
         if not text.strip():
             continue
         try:
@@ -124,7 +132,7 @@ def _on_lines(exc: ValidationError, lines: list[int]) -> list[str]:
 
 
 @click.command("import", cls=OkraCommand)
-@click.argument("source", type=click.File("r", encoding="utf-8"), metavar="FILE")
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"), metavar="FILE")
 @json_option
 @with_session
 def import_command(sess: Session, source: IO[str], as_json: bool) -> None:
@@ -179,7 +187,7 @@ def report(
     okra = sess.okra
     produced: str | bytes
     if fmt in ("markdown", "csv"):
-        cycle = resolve_cycle(okra, cycle_ref)
+        cycle = resolve_cycle(okra, cycle_ref, as_of=as_of, as_known_at=as_known_at)
         board = okra.cycle_progress(cycle, as_of=as_of, as_known_at=as_known_at)
         if fmt == "csv":
             produced = csv_report(board)
@@ -204,8 +212,11 @@ def report(
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-    else:
+        return
+    try:
         Path(output).write_bytes(data)
+    except OSError as exc:
+        fail(f"--output: cannot write {output}: {exc.strerror}")
 
 
 @click.command("rebuild", cls=OkraCommand)

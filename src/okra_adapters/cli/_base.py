@@ -19,6 +19,7 @@ from rich.console import Console
 from okra_core import (
     AmbiguousReferenceError,
     ConcurrencyError,
+    EventDecodeError,
     InvalidTransitionError,
     KeyResult,
     NotFoundError,
@@ -36,6 +37,7 @@ from okra_core import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 _PLUGINS_KEY = "okra.plugins"
 _SESSION_KEY = "okra.session"
@@ -81,7 +83,15 @@ _HINTS: dict[type[OkraError], tuple[ExitCode, str]] = {
         ExitCode.AMBIGUOUS,
         "use one of those ids (its first 4 or more hex digits are enough)",
     ),
-    NotFoundError: (ExitCode.NOT_FOUND, "list what there is with `okra list` or `okra dashboard`"),
+    NotFoundError: (
+        ExitCode.NOT_FOUND,
+        "see what there is with `okra list cycles|objectives|krs|actions|tasks`",
+    ),
+    EventDecodeError: (
+        ExitCode.SETUP,
+        "the store holds an event this okra cannot read: install the plugin that defines "
+        "it, upgrade okra, or open the store with its CIPHER_KEY",
+    ),
     ValidationError: (ExitCode.INVALID, ""),
     InvalidTransitionError: (ExitCode.REFUSED, ""),
     ConcurrencyError: (ExitCode.CONFLICT, "run the command again; it sees the other change now"),
@@ -112,7 +122,7 @@ def user_error(exc: OkraError, command: click.Command | None = None) -> OkraCliE
     code, hint = next(
         (v for cls, v in _HINTS.items() if isinstance(exc, cls)), (ExitCode.FAILED, "")
     )
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, ValidationError) and not isinstance(exc, EventDecodeError):
         lines = [exc.summary + ":"] + [
             f"  {_option_label(command, e.path)}: {e.message}" for e in exc.errors
         ]
@@ -177,6 +187,16 @@ def plugins_of(ctx: click.Context) -> Plugins:
     return plugins
 
 
+_CREATES = frozenset({"init", "import"})
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an ``sqlite:///`` URL (``None`` for other stores)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+
+
 def store_url(value: str | None) -> str:
     """A ``--store`` value as a store URL: a plain path means an SQLite file."""
     if value is None or not value.strip():
@@ -194,7 +214,9 @@ class Session:
         self._ctx = ctx
         self.url = store_url(store)
         self._actor = actor
-        self.console = Console(highlight=False, soft_wrap=False)
+        # Output is built from Text, tables and trees; markup and emoji codes stay off
+        # so that nothing a user typed is ever interpreted.
+        self.console = Console(markup=False, emoji=False, highlight=False, soft_wrap=False)
         self._okra: Okra | None = None
 
     @property
@@ -204,8 +226,24 @@ class Session:
 
     @property
     def okra(self) -> Okra:
-        """The open store (opened now if it was not)."""
+        """The open store (opened now if it was not).
+
+        An SQLite file that does not exist yet is created only by the commands
+        that start a store (``init``, ``import``); any other command
+        refuses it, so that a mistyped ``--store`` path is not taken for a new,
+        empty store.
+        """
         if self._okra is None:
+            path = sqlite_path(self.url)
+            command = self._ctx.find_root().invoked_subcommand
+            if path is not None and not path.exists() and command not in _CREATES:
+                fail(
+                    f"there is no okra store at {path}",
+                    ExitCode.SETUP,
+                    "create one with `okra init`, or check --store (or $OKRA_STORE)",
+                )
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
             self._okra = Okra(self.url, plugins=self.plugins)
             self._ctx.find_root().call_on_close(self.close)
         return self._okra
@@ -314,8 +352,8 @@ def instant(value: date | datetime, now: datetime) -> datetime:
     """
     if isinstance(value, datetime):
         return value
-    if value == now.astimezone(UTC).date():
-        return now
+    if value in (now.astimezone(UTC).date(), now.astimezone().date()):
+        return now  # today, in UTC or here: its end is still to come
     return datetime.combine(value, time.max, tzinfo=UTC)
 
 

@@ -43,17 +43,22 @@ from ._base import (
 __all__ = ["register", "resolve_cycle"]
 
 
-def resolve_cycle(okra: Okra, ref: str | None) -> Cycle:
-    """The cycle ``ref`` names; by default the only active one, else the last closed one."""
+def resolve_cycle(
+    okra: Okra, ref: str | None, *, as_of: When = None, as_known_at: When = None
+) -> Cycle:
+    """The cycle ``ref`` names; by default the only active one, else the last closed one.
+
+    The default is chosen among the cycles as they were at the instant asked about.
+    """
     if ref is not None:
         return okra.cycle(ref)
-    active = okra.cycles(status=CycleStatus.ACTIVE)
+    cycles = okra.world(as_of=as_of, as_known_at=as_known_at).cycles()
+    active = [c for c in cycles if c.status is CycleStatus.ACTIVE]
     if len(active) == 1:
         return active[0]
-    closed = okra.cycles(status=CycleStatus.CLOSED)
+    closed = [c for c in cycles if c.status is CycleStatus.CLOSED]
     if not active and closed:
         return max(closed, key=lambda c: (c.ends_at, c.starts_at))
-    cycles = okra.cycles()
     if not cycles:
         fail("there is no cycle yet", ExitCode.NOT_FOUND, "plan one with `okra cycle plan`")
     listing = ", ".join(f"{c.short_id} {c.name!r} ({c.status.value})" for c in cycles)
@@ -84,7 +89,7 @@ def dashboard(
     CYCLE defaults to the only active cycle, else the one closed last.
     """
     okra = sess.okra
-    cycle = resolve_cycle(okra, cycle_ref)
+    cycle = resolve_cycle(okra, cycle_ref, as_of=as_of, as_known_at=as_known_at)
     board = okra.cycle_progress(cycle, as_of=as_of, as_known_at=as_known_at)
     if as_json:
         data = to_data(board)
@@ -97,7 +102,7 @@ def dashboard(
         click.echo(dumps(data))
         return
     world = okra.world(as_of=as_of, as_known_at=as_known_at)
-    for item in render.dashboard(board, world, owner):
+    for item in render.dashboard(board, world, owner, sess.console.width):
         sess.console.print(item)
 
 
@@ -138,7 +143,12 @@ def progress(sess: Session, ref: str, as_of: When, as_known_at: When, as_json: b
         emit(sess, as_json, okra.objective_progress(entity, **when), render.objective_progress)
     elif isinstance(entity, Cycle):
         board = okra.cycle_progress(entity, **when)
-        emit(sess, as_json, board, lambda b: render.dashboard(b, okra.world(**when)))
+        emit(
+            sess,
+            as_json,
+            board,
+            lambda b: render.dashboard(b, okra.world(**when), width=sess.console.width),
+        )
     else:
         fail(
             f"{entity.label!r} is a {entity.entity_kind.value}; "
@@ -181,7 +191,7 @@ def scorecard(
     sess: Session, cycle_ref: str | None, as_of: When, as_known_at: When, as_json: bool
 ) -> None:
     """Scores of a cycle's objectives and key results (provisional before the close)."""
-    cycle = resolve_cycle(sess.okra, cycle_ref)
+    cycle = resolve_cycle(sess.okra, cycle_ref, as_of=as_of, as_known_at=as_known_at)
     result = sess.okra.scorecard(cycle, as_of=as_of, as_known_at=as_known_at)
     emit(sess, as_json, result, render.scorecard)
 
@@ -195,7 +205,7 @@ def review(
     sess: Session, cycle_ref: str | None, as_of: When, as_known_at: When, as_json: bool
 ) -> None:
     """The business review of a cycle: per owner, scores, misses, learnings, carry-overs."""
-    cycle = resolve_cycle(sess.okra, cycle_ref)
+    cycle = resolve_cycle(sess.okra, cycle_ref, as_of=as_of, as_known_at=as_known_at)
     result = sess.okra.business_review(cycle, as_of=as_of, as_known_at=as_known_at)
     emit(sess, as_json, result, render.review)
 
@@ -246,7 +256,7 @@ def calibration(
 @json_option
 @with_session
 def show(sess: Session, ref: str, as_of: When, as_known_at: When, as_json: bool) -> None:
-    """Everything about one thing as it is (or was): a task or check-in shows its holder."""
+    """Everything about one cycle, objective, key result or action, as it is (or was)."""
     entity = sess.okra.state(ref, as_of=as_of, as_known_at=as_known_at)
     emit(sess, as_json, entity, render.state)
 
@@ -278,9 +288,7 @@ def history(sess: Session, ref: str, as_of: When, as_known_at: When, as_json: bo
 
     With --as-of or --as-known-at, only what had been recorded by then.
     """
-    until = _until(as_of, as_known_at)
-    okra = sess.okra
-    entries = okra.timeline(ref) if until is None else okra.audit(ref=ref, until=until)
+    entries = sess.okra.audit(ref=ref, until=_until(as_of, as_known_at))
     emit(sess, as_json, entries, render.log)
 
 
@@ -304,6 +312,8 @@ def audit(
     as_json: bool,
 ) -> None:
     """The whole log, or part of it: position, time, actor, what and why."""
+    if until is not None and (as_of is not None or as_known_at is not None):
+        fail("give --until or --as-known-at, not both: they mean the same")
     until = until if until is not None else _until(as_of, as_known_at)
     entries = sess.okra.audit(actor=who, ref=ref, since=since, until=until)
     emit(sess, as_json, entries, render.log)

@@ -1,18 +1,19 @@
 """Query results as rich tables and text for the terminal.
 
 Every function takes a result from :mod:`okra_core` and returns renderables
-(strings with rich markup escaped, :class:`rich.table.Table`, :class:`rich.tree.Tree`).
-User-written text (titles, narratives, reasons) is always escaped.
+(:class:`rich.text.Text`, :class:`rich.table.Table`, :class:`rich.tree.Tree`), never
+plain strings: user-written text (titles, narratives, reasons) is shown as typed,
+never read as rich markup or emoji codes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -38,6 +39,11 @@ from okra_core import (
     to_data,
 )
 
+from .._format import last_day, pct, score
+
+Renderable = Text | Table | Tree
+"""What the renderers yield."""
+
 _SPARKS = "▁▂▃▄▅▆▇█"
 _PACE_STYLE = {
     PaceStatus.ON_TRACK: "green",
@@ -48,24 +54,9 @@ _PACE_STYLE = {
 _BAND_STYLE = {"green": "green", "yellow": "yellow", "red": "red"}
 
 
-def pct(value: float | None) -> str:
-    """``0.634`` as ``63%``; undefined as ``-``."""
-    return "-" if value is None else f"{value:.0%}"
-
-
-def score(value: float | None) -> str:
-    """A score with one decimal, ``-`` when there is none."""
-    return "-" if value is None else f"{value:.1f}"
-
-
 def day(at: datetime | None) -> str:
     """An instant as its UTC date."""
     return "-" if at is None else at.strftime("%Y-%m-%d")
-
-
-def last_day(end: datetime) -> str:
-    """The last day a cycle includes (it ends at the midnight after it)."""
-    return day(end - timedelta(microseconds=1))
 
 
 def moment(at: datetime | None) -> str:
@@ -106,11 +97,21 @@ def _row(table: Table, *cells: str | Text) -> None:
 
 
 def _table(*columns: str, title: str | None = None) -> Table:
-    """A table; only the columns of free text (titles, reasons, notes) wrap."""
+    """A table; only the columns of free text (titles, reasons, notes) wrap.
+
+    Text columns keep at least 16 characters, so that a narrow terminal (or a
+    pipe, which rich takes as 80 columns) cuts the figures before the titles.
+    """
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
     for column in columns:
         wraps = column in _TEXT_COLUMNS
-        table.add_column(column, overflow="fold", no_wrap=not wraps, ratio=1 if wraps else None)
+        table.add_column(
+            column,
+            overflow="fold",
+            no_wrap=not wraps,
+            ratio=1 if wraps else None,
+            min_width=16 if wraps else None,
+        )
     return table
 
 
@@ -142,8 +143,29 @@ def _value(kr: KeyResultProgress) -> str:
     return f"{kr.value:g}{unit}"
 
 
-def dashboard(board: CycleProgress, world: World, owner: str | None = None) -> Iterable[Any]:
-    """The cycle dashboard: objectives, their key results, bars, pace, trend."""
+# Columns of the dashboard, and the terminal width below which each is left out:
+# the trend first, then the confidence and the percentage; the bar stays.
+_DASHBOARD_COLUMNS = (
+    ("id", 0),
+    ("objective / key result", 0),
+    ("owner", 0),
+    ("progress", 0),
+    ("%", 85),
+    ("pace", 0),
+    ("conf.", 95),
+    ("trend", 110),
+    ("now", 0),
+)
+
+
+def dashboard(
+    board: CycleProgress, world: World, owner: str | None = None, width: int = 120
+) -> Iterator[Renderable]:
+    """The cycle dashboard: objectives, their key results, bars, pace, trend.
+
+    On a terminal narrower than 110 columns (a pipe counts as 80) the trend,
+    then the confidence and the percentage are left out, so titles keep room.
+    """
     yield Text.assemble(
         (board.name, "bold"),
         f"  {day(board.starts_at)} to {last_day(board.ends_at)}, {board.status.value}, "
@@ -153,13 +175,17 @@ def dashboard(board: CycleProgress, world: World, owner: str | None = None) -> I
         f"{pct(board.expected_pace)} of the time gone; progress {pct(board.progress)} "
         f"({board.measured} of {board.total} objectives measured)"
     )
+    keep = [width >= narrowest for _, narrowest in _DASHBOARD_COLUMNS]
     table = _table(
-        "id", "objective / key result", "owner", "progress", "", "pace", "conf.", "trend", "now"
+        *(name for (name, _), kept in zip(_DASHBOARD_COLUMNS, keep, strict=True) if kept)
     )
+
+    def row(*cells: str | Text) -> None:
+        _row(table, *(cell for cell, kept in zip(cells, keep, strict=True) if kept))
+
     shown = [o for o in board.objectives if owner is None or _involves(o, owner)]
     for objective in shown:
-        _row(
-            table,
+        row(
             objective.objective_id.hex[:8],
             Text(objective.title, style="bold"),
             objective.owner,
@@ -177,8 +203,7 @@ def dashboard(board: CycleProgress, world: World, owner: str | None = None) -> I
                 if isinstance(state, KeyResult)
                 else []
             )
-            _row(
-                table,
+            row(
                 kr.key_result_id.hex[:8],
                 "  " + kr.title + (" (retargeted)" if kr.goalposts_moved else ""),
                 kr.owner,
@@ -192,21 +217,21 @@ def dashboard(board: CycleProgress, world: World, owner: str | None = None) -> I
     if shown:
         yield table
     else:
-        yield "No objectives" + (f" for {escape(owner)}" if owner else "") + " in this cycle."
+        yield Text("No objectives" + (f" for {owner}" if owner else "") + " in this cycle.")
     counts = ", ".join(
         f"{c.count} {c.status.value.replace('_', ' ')}"
         for c in board.key_results_by_status
         if c.count
     )
     if counts:
-        yield f"Key results: {counts}."
+        yield Text(f"Key results: {counts}.")
 
 
 def _involves(objective: ObjectiveProgress, owner: str) -> bool:
     return objective.owner == owner or any(kr.owner == owner for kr in objective.key_results)
 
 
-def key_result_progress(kr: KeyResultProgress) -> Iterable[Any]:
+def key_result_progress(kr: KeyResultProgress) -> Iterator[Renderable]:
     """One key result's progress, pace and forecast."""
     yield Text(kr.title, style="bold")
     rows = [
@@ -231,7 +256,7 @@ def key_result_progress(kr: KeyResultProgress) -> Iterable[Any]:
     yield _pairs(rows)
 
 
-def objective_progress(objective: ObjectiveProgress) -> Iterable[Any]:
+def objective_progress(objective: ObjectiveProgress) -> Iterator[Renderable]:
     """An objective's progress, its key results and contributing objectives."""
     yield Text.assemble(
         (objective.title, "bold"),
@@ -279,13 +304,13 @@ def _pairs(rows: Iterable[tuple[str, str]]) -> Table:
     return table
 
 
-def focus(result: FocusList) -> Iterable[Any]:
+def focus(result: FocusList) -> Iterator[Renderable]:
     """The focus list: what needs attention, most urgent first, with reasons."""
     whose = f" for {result.owner}" if result.owner else ""
     cycles = ", ".join(result.cycle_names) or "no active cycle"
     yield Text(f"Focus{whose} ({cycles}) as of {moment(result.at)}", style="bold")
     if not result.items:
-        yield "Nothing needs attention."
+        yield Text("Nothing needs attention.")
         return
     for item in result.items:
         yield Text.assemble(
@@ -296,7 +321,7 @@ def focus(result: FocusList) -> Iterable[Any]:
         yield Text(f"    {item.reason}")
 
 
-def tree(result: AlignmentTree) -> Iterable[Any]:
+def tree(result: AlignmentTree) -> Iterator[Renderable]:
     """The alignment tree, roots first."""
     root = Tree(
         Text(
@@ -324,10 +349,10 @@ def tree(result: AlignmentTree) -> Iterable[Any]:
     yield root
 
 
-def entities(items: Sequence[AnyEntity], empty: str) -> Iterable[Any]:
+def entities(items: Sequence[AnyEntity], empty: str) -> Iterator[Renderable]:
     """A list of entities with their short ids."""
     if not items:
-        yield empty
+        yield Text(empty)
         return
     table = _table("id", "kind", "title", "owner", "status")
     for entity in items:
@@ -343,7 +368,7 @@ def entities(items: Sequence[AnyEntity], empty: str) -> Iterable[Any]:
     yield table
 
 
-def scorecard(card: Scorecard) -> Iterable[Any]:
+def scorecard(card: Scorecard) -> Iterator[Renderable]:
     """The cycle's scorecard: objective scores with bands and readings."""
     state = "provisional (not closed yet)" if card.provisional else "final"
     yield Text.assemble(
@@ -377,12 +402,12 @@ def scorecard(card: Scorecard) -> Iterable[Any]:
             )
     yield table
     for unscored in card.not_scored:
-        yield f"not scored: {escape(unscored.title)} ({unscored.status.value})"
+        yield Text(f"not scored: {unscored.title} ({unscored.status.value})")
     for abandoned in card.abandoned:
-        yield f"abandoned: {escape(abandoned.title)}: {escape(abandoned.reason)}"
+        yield Text(f"abandoned: {abandoned.title}: {abandoned.reason}")
 
 
-def review(result: BusinessReview) -> Iterable[Any]:
+def review(result: BusinessReview) -> Iterator[Renderable]:
     """The business review: per owner, scores, misses, learnings, carry-overs."""
     state = "provisional" if result.provisional else "final"
     yield Text(
@@ -397,23 +422,21 @@ def review(result: BusinessReview) -> Iterable[Any]:
             style="bold",
         )
         for objective in owner.objectives:
-            yield f"  {score(objective.score)}  {escape(objective.title)}"
+            yield Text(f"  {score(objective.score)}  {objective.title}")
         for miss in owner.misses:
             short = ", ".join(f"{k.title} {score(k.score)}" for k in miss.short_key_results)
-            yield f"  missed: {escape(miss.title)} ({score(miss.score)}): {escape(short)}"
+            yield Text(f"  missed: {miss.title} ({score(miss.score)}): {short}")
         for learning in owner.learnings:
-            yield (
-                f"  learned ({learning.outcome.value}): "
-                f"{escape(learning.title)}: {escape(learning.learning)}"
+            yield Text(
+                f"  learned ({learning.outcome.value}): {learning.title}: {learning.learning}"
             )
         for carry in owner.carry_overs:
-            yield (
-                f"  continued ({carry.mode.value}): "
-                f"{escape(carry.from_title)} → {escape(carry.to_cycle_name)}"
+            yield Text(
+                f"  continued ({carry.mode.value}): {carry.from_title} → {carry.to_cycle_name}"
             )
 
 
-def bets(ledger: BetsLedger) -> Iterable[Any]:
+def bets(ledger: BetsLedger) -> Iterator[Renderable]:
     """The bets ledger: investment, expected vs observed effect, outcome."""
     yield Text(
         f"Bets{' of ' + ledger.owner if ledger.owner else ''}"
@@ -441,10 +464,10 @@ def bets(ledger: BetsLedger) -> Iterable[Any]:
             effects,
             entry.learning,
         )
-    yield table
+    yield table if ledger.entries else Text("No bets.")
     for rate in ledger.owners:
-        yield (
-            f"{escape(rate.owner)}: {rate.validated} validated of {rate.bets - rate.open} "
+        yield Text(
+            f"{rate.owner}: {rate.validated} validated of {rate.bets - rate.open} "
             f"settled, hit rate {pct(rate.hit_rate)}"
         )
 
@@ -453,7 +476,7 @@ def _signed(value: float | None) -> str:
     return "?" if value is None else f"{value:+g}"
 
 
-def calibration(result: Calibration) -> Iterable[Any]:
+def calibration(result: Calibration) -> Iterator[Renderable]:
     """Brier scores per owner: how well stated confidence predicted the outcome."""
     table = _table("owner", "forecasts", "key results", "Brier", "mean confidence", "hit frequency")
     rows = [*result.owners, *([result.overall] if result.overall else [])]
@@ -467,13 +490,13 @@ def calibration(result: Calibration) -> Iterable[Any]:
             pct(row.mean_probability),
             pct(row.hit_frequency),
         )
-    yield table if rows else "No graded key result with a stated confidence yet."
+    yield table if rows else Text("No graded key result with a stated confidence yet.")
 
 
-def log(entries: Sequence[LogEntry]) -> Iterable[Any]:
+def log(entries: Sequence[LogEntry]) -> Iterator[Renderable]:
     """Log entries: when, who, what and why."""
     if not entries:
-        yield "No events."
+        yield Text("No events.")
         return
     table = _table("#", "recorded", "actor", "entity", "what", "why")
     for entry in entries:
@@ -489,10 +512,10 @@ def log(entries: Sequence[LogEntry]) -> Iterable[Any]:
     yield table
 
 
-def explanation(result: Explanation) -> Iterable[Any]:
+def explanation(result: Explanation) -> Iterator[Renderable]:
     """How a figure was computed: the formula, its terms and the events behind them."""
     yield Text(f"{result.figure} of {result.entity_label} = {pct(result.value)}", style="bold")
-    yield escape(result.formula)
+    yield Text(result.formula)
     table = _table("term", "value", "weight", "note")
     for term in result.terms:
         _row(
@@ -506,7 +529,7 @@ def explanation(result: Explanation) -> Iterable[Any]:
     yield from log(result.events)
 
 
-def diff(result: Diff) -> Iterable[Any]:
+def diff(result: Diff) -> Iterator[Renderable]:
     """What changed in one entity between two instants."""
     yield Text(
         f"{result.entity_kind.replace('_', ' ')} {result.entity_label}: "
@@ -514,20 +537,26 @@ def diff(result: Diff) -> Iterable[Any]:
         style="bold",
     )
     if not result.existed_at_start:
-        yield "It did not exist at the start."
+        yield Text("It did not exist at the start.")
     table = _table("field", "before", "after")
     for change in result.changes:
         _row(table, change.field, _short(change.before), _short(change.after))
-    yield table if result.changes else "No change."
+    yield table if result.changes else Text("No change.")
     yield from log(result.events)
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = value if isinstance(value, str) else repr(value)
+    """A field's value on one line: text as it is, other data as compact JSON."""
+    if value is None:
+        text = "-"
+    elif isinstance(value, str):
+        text = " ".join(value.split())
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def state(entity: AnyEntity) -> Iterable[Any]:
+def state(entity: AnyEntity) -> Iterator[Renderable]:
     """An entity's fields as a two-column table (check-ins listed under it)."""
     data = to_data(entity)
     check_ins = data.pop("check_ins", None)

@@ -18,6 +18,7 @@ import click
 from okra_core import (
     AlignmentLink,
     Change,
+    CheckIn,
     CheckInSource,
     ContinuationMode,
     ExpectedEffect,
@@ -25,6 +26,8 @@ from okra_core import (
     Metric,
     Milestone,
     ObjectiveKind,
+    Okra,
+    OkraError,
     Outcome,
     Range,
     Ref,
@@ -35,6 +38,7 @@ from okra_core import (
     to_data,
 )
 
+from .._format import pct
 from ._base import (
     WHEN,
     ExitCode,
@@ -50,6 +54,10 @@ from ._base import (
 )
 
 __all__ = ["register"]
+
+
+# Values may be negative: "-3" is a value, not an unknown option.
+_NUMBERS = {"ignore_unknown_options": True}
 
 
 def _done(sess: Session, as_json: bool, entity: Any, message: str) -> None:
@@ -296,7 +304,7 @@ def metric_options(f: Any) -> Any:
         click.option(
             "--metric",
             "metric_kind",
-            type=click.Choice(["change", "stay-above", "stay-below", "range", "milestone"]),
+            type=click.Choice(["change", "stay_above", "stay_below", "range", "milestone"]),
             default=None,
             help="How it is measured [default: change].",
         ),
@@ -318,10 +326,10 @@ def metric_options(f: Any) -> Any:
             "--stretch", type=float, default=None, help="change: the stretch level (scores 1.3)."
         ),
         click.option(
-            "--threshold", type=float, default=None, help="stay-above/stay-below: the line to hold."
+            "--threshold", type=float, default=None, help="stay_above/stay_below: the line to hold."
         ),
         click.option(
-            "--exclusive", is_flag=True, help="stay-above/stay-below: the threshold itself fails."
+            "--exclusive", is_flag=True, help="stay_above/stay_below: the threshold itself fails."
         ),
         click.option("--low", type=float, default=None, help="range: lowest good value."),
         click.option("--high", type=float, default=None, help="range: highest good value."),
@@ -339,15 +347,15 @@ def build_metric(kind: str | None, values: dict[str, Any]) -> Metric:
     kind = kind or "change"
     needs = {
         "change": ("target",),
-        "stay-above": ("threshold",),
-        "stay-below": ("threshold",),
+        "stay_above": ("threshold",),
+        "stay_below": ("threshold",),
         "range": ("low", "high"),
         "milestone": (),
     }[kind]
     allowed = {
         "change": {"baseline", "target", "commit_level", "stretch"},
-        "stay-above": {"threshold", "exclusive"},
-        "stay-below": {"threshold", "exclusive"},
+        "stay_above": {"threshold", "exclusive"},
+        "stay_below": {"threshold", "exclusive"},
         "range": {"low", "high"},
         "milestone": set(),
     }[kind]
@@ -371,8 +379,8 @@ def build_metric(kind: str | None, values: dict[str, Any]) -> Metric:
                 commit=values["commit_level"],
                 stretch=values["stretch"],
             )
-        if kind in ("stay-above", "stay-below"):
-            cls = StayAbove if kind == "stay-above" else StayBelow
+        if kind in ("stay_above", "stay_below"):
+            cls = StayAbove if kind == "stay_above" else StayBelow
             return cls(threshold=values["threshold"], inclusive=not values["exclusive"])
         if kind == "range":
             return Range(low=values["low"], high=values["high"])
@@ -392,8 +400,8 @@ _KR_ADD_HELP = """Add a key result TITLE to an objective.
 Metrics:
   change      from --baseline to --target (up or down); optional --commit, --stretch;
               leave out --baseline if it is still to be measured (okra kr baseline)
-  stay-above  keep the value at or above --threshold (--exclusive: above it)
-  stay-below  keep the value at or below --threshold
+  stay_above  keep the value at or above --threshold (--exclusive: above it)
+  stay_below  keep the value at or below --threshold
   range       keep the value between --low and --high
   milestone   done (1) or not (0)
 """
@@ -432,7 +440,7 @@ def kr_add(
     )
 
 
-@key_result.command("baseline")
+@key_result.command("baseline", context_settings=_NUMBERS)
 @click.argument("kr_ref", metavar="KEY_RESULT")
 @click.argument("baseline", type=float)
 @click.option("--reason", default=None, help="Needed to replace a baseline already measured.")
@@ -477,7 +485,7 @@ def kr_retarget(
     _done(sess, as_json, changed, f"{changed.title}: {changed.metric.describe(changed.unit)}")
 
 
-@key_result.command("reweight")
+@key_result.command("reweight", context_settings=_NUMBERS)
 @click.argument("kr_ref", metavar="KEY_RESULT")
 @click.argument("weight", type=float)
 @click.option("--reason", default="")
@@ -492,7 +500,7 @@ def kr_reweight(sess: Session, kr_ref: str, weight: float, reason: str, as_json:
 # --- check-ins ------------------------------------------------------------------------------
 
 
-@click.command("checkin", cls=OkraCommand)
+@click.command("checkin", cls=OkraCommand, context_settings=_NUMBERS)
 @click.argument("kr_ref", metavar="KEY_RESULT")
 @click.argument("value", type=float)
 @click.option(
@@ -531,19 +539,20 @@ def checkin(
         source=source,
         actor=sess.actor,
     )
-    progress = okra.key_result_progress(recorded.key_result_id)
-    _done(
-        sess,
-        as_json,
-        recorded,
-        f"checked in {progress.title}: {value:g}{' ' + progress.unit if progress.unit else ''} "
-        f"({recorded.id.hex[:8]}); attainment {_pct(progress.attainment)}, "
-        f"{progress.pace_status.value.replace('_', ' ')}",
+    _done(sess, as_json, recorded, _checked_in(okra, recorded, value))
+
+
+def _checked_in(okra: Okra, recorded: CheckIn, value: float) -> str:
+    """The line after a check-in: the new attainment and pace, if they can be read."""
+    try:
+        progress = okra.key_result_progress(recorded.key_result_id)
+    except OkraError:  # the check-in is recorded; only the summary is missing
+        return f"checked in {value:g} ({recorded.id.hex[:8]})"
+    unit = f" {progress.unit}" if progress.unit else ""
+    return (
+        f"checked in {progress.title}: {value:g}{unit} ({recorded.id.hex[:8]}); "
+        f"attainment {pct(progress.attainment)}, {progress.pace_status.value.replace('_', ' ')}"
     )
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
 
 
 @click.command("correct", cls=OkraCommand)
@@ -805,10 +814,13 @@ def playbook_set(sess: Session, assignments: tuple[str, ...], reason: str, as_js
             nested = changes.get(head, getattr(current, head, None))
             if nested is None or not attrs.has(type(nested)):
                 fail(f"{name}: {head!r} is not a group of settings", ExitCode.INVALID)
+            known = [f.name for f in attrs.fields(type(nested))]
+            if field not in known:
+                fail(f"{name}: not a setting of {head}; expected one of {', '.join(known)}")
             try:
                 changes[head] = attrs.evolve(nested, **{field: value})
-            except (TypeError, ValidationError) as exc:
-                fail(f"{name}: {exc}")
+            except ValidationError as exc:
+                fail(f"{name}: {'; '.join(e.message for e in exc.errors)}")
         else:
             changes[head] = value
     revised = sess.okra.revise_playbook(reason=reason, actor=sess.actor, **changes)
