@@ -77,6 +77,13 @@ def _bounds(metric: Metric) -> list[tuple[str, float]]:
     return [("done", 1.0)]  # a milestone: 1 when done
 
 
+def _extremes(check_ins: Sequence[CheckIn], baseline: float | None) -> set[float]:
+    """The lowest and highest values drawn, and the baseline: the labelled ticks."""
+    values = [c.value for c in check_ins]
+    found = {min(values), max(values)} if values else set()
+    return found | ({baseline} if baseline is not None else set())
+
+
 def value_chart(
     *,
     chart_id: str,
@@ -111,9 +118,7 @@ def value_chart(
         f' viewBox="0 0 {_W} {_H}" role="img" aria-label="{escape(title)}: values over time"'
         f' data-points="{len(check_ins)}">',
         f"<title>{escape(title)}</title>",
-        *frame.axes(
-            sorted({v for _, v in bounds} | ({baseline} if baseline is not None else set())), unit
-        ),
+        *frame.axes(sorted({*(v for _, v in bounds), *_extremes(check_ins, baseline)}), unit),
     ]
     for label, value in bounds:
         y = frame.y(value)
