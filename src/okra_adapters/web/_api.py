@@ -76,6 +76,25 @@ def _cycle_param(okra: Okra, request: Request) -> Any:
     return pick_cycle(okra, _param(request, "cycle"))
 
 
+def _by_ref(query: Callable[..., Any]) -> Handler:
+    """A read of the thing the path names: ``query(okra, ref, as_of=, as_known_at=)``."""
+
+    def handler(okra: Okra, request: Request, read: Reading, body: Any, actor: str) -> Any:
+        return to_data(query(okra, _ref(request), **read.kwargs))
+
+    return handler
+
+
+def _filtered(query: Callable[..., Any], *, owner: bool) -> Handler:
+    """A read filtered by ``?cycle=`` (and ``?owner=``)."""
+
+    def handler(okra: Okra, request: Request, read: Reading, body: Any, actor: str) -> Any:
+        extra = {"owner": _param(request, "owner")} if owner else {}
+        return to_data(query(okra, cycle=_cycle_param(okra, request), **extra, **read.kwargs))
+
+    return handler
+
+
 def _tasks(okra: Okra, request: Request, read: Reading, body: Any, actor: str) -> Any:
     done = _param(request, "done")
     world = okra.world(**read.kwargs)
@@ -112,45 +131,35 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path="/api/cycles/{ref}/progress",
         name="cycleProgress",
         summary="A cycle's dashboard: objectives, key results, pace and confidence",
-        handler=lambda okra, request, read, body, actor: to_data(
-            okra.cycle_progress(_ref(request), **read.kwargs)
-        ),
+        handler=_by_ref(Okra.cycle_progress),
     ),
     Endpoint(
         method="GET",
         path="/api/cycles/{ref}/scorecard",
         name="scorecard",
         summary="A cycle's scorecard",
-        handler=lambda okra, request, read, body, actor: to_data(
-            okra.scorecard(_ref(request), **read.kwargs)
-        ),
+        handler=_by_ref(Okra.scorecard),
     ),
     Endpoint(
         method="GET",
         path="/api/objectives/{ref}/progress",
         name="objectiveProgress",
         summary="One objective's progress, with each key result's",
-        handler=lambda okra, request, read, body, actor: to_data(
-            okra.objective_progress(_ref(request), **read.kwargs)
-        ),
+        handler=_by_ref(Okra.objective_progress),
     ),
     Endpoint(
         method="GET",
         path="/api/key-results/{ref}/progress",
         name="keyResultProgress",
         summary="One key result's progress",
-        handler=lambda okra, request, read, body, actor: to_data(
-            okra.key_result_progress(_ref(request), **read.kwargs)
-        ),
+        handler=_by_ref(Okra.key_result_progress),
     ),
     Endpoint(
         method="GET",
         path="/api/entities/{ref}",
         name="entity",
         summary="Any entity's state (a key result with its check-ins, an action with its tasks)",
-        handler=lambda okra, request, read, body, actor: to_data(
-            okra.state(_ref(request), **read.kwargs)
-        ),
+        handler=_by_ref(Okra.state),
         answer="Entity",
     ),
     Endpoint(
@@ -166,9 +175,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path="/api/tree",
         name="alignmentTree",
         summary="The alignment tree",
-        handler=lambda okra, request, read, body, actor: to_data(
-            okra.alignment_tree(cycle=_cycle_param(okra, request), **read.kwargs)
-        ),
+        handler=_filtered(Okra.alignment_tree, owner=False),
         query=("cycle",),
     ),
     Endpoint(
@@ -176,11 +183,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path="/api/focus",
         name="focus",
         summary="What needs attention, for one owner or everyone",
-        handler=lambda okra, request, read, body, actor: to_data(
-            okra.focus(
-                owner=_param(request, "owner"), cycle=_cycle_param(okra, request), **read.kwargs
-            )
-        ),
+        handler=_filtered(Okra.focus, owner=True),
         query=("owner", "cycle"),
     ),
     Endpoint(
@@ -188,11 +191,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path="/api/bets",
         name="bets",
         summary="The bets ledger",
-        handler=lambda okra, request, read, body, actor: to_data(
-            okra.bets(
-                owner=_param(request, "owner"), cycle=_cycle_param(okra, request), **read.kwargs
-            )
-        ),
+        handler=_filtered(Okra.bets, owner=True),
         query=("owner", "cycle"),
     ),
     Endpoint(

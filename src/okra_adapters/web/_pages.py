@@ -156,7 +156,10 @@ def dashboard(request: Request, st: WebState, read: Reading) -> tuple[str, Conte
 
 def objective_page(request: Request, st: WebState, read: Reading) -> tuple[str, Context]:
     """One objective: each key result's chart, confidence and check-ins, with forms."""
-    ref = request.path_params["ref"]
+    return _objective_view(st, read, _ref(request))
+
+
+def _objective_view(st: WebState, read: Reading, ref: str) -> tuple[str, Context]:
     progress = st.okra.objective_progress(ref, **read.kwargs)
     objective = st.okra.state(progress.objective_id, **read.kwargs)
     cycle = st.okra.state(progress.cycle_id, **read.kwargs)
@@ -276,7 +279,6 @@ def _form(
         except OkraError as exc:
             refused = exc
         read = Reading(None, None, "", "")
-        shown_form_id = form_id(request)
         try:
             builder = page(request, st)
             template, context = builder(request, st, read)
@@ -289,7 +291,7 @@ def _form(
         )
         message = refused.summary if isinstance(refused, ValidationError) else str(refused)
         context["form"] = {
-            "id": shown_form_id,
+            "id": form_id(request),
             "errors": errors,
             "typed": data,
             "message": message,
@@ -304,17 +306,19 @@ def _ref(request: Request) -> str:
     return ref
 
 
+def _objective_of(key_result: UUID) -> Builder:
+    def builder(request: Request, st: WebState, read: Reading) -> tuple[str, Context]:
+        return _objective_view(st, read, str(st.okra.key_result(key_result).objective_id))
+
+    return builder
+
+
 def _objective_of_key_result(request: Request, st: WebState) -> Builder:
-    kr = st.okra.key_result(_ref(request))
-    request.scope["path_params"] = {"ref": str(kr.objective_id)}
-    return objective_page
+    return _objective_of(st.okra.key_result(_ref(request)).id)
 
 
 def _objective_of_check_in(request: Request, st: WebState) -> Builder:
-    check_in = st.okra.get_check_in(_ref(request))
-    kr = st.okra.key_result(check_in.key_result_id)
-    request.scope["path_params"] = {"ref": str(kr.objective_id)}
-    return objective_page
+    return _objective_of(st.okra.get_check_in(_ref(request)).key_result_id)
 
 
 def _bets(request: Request, st: WebState) -> Builder:
