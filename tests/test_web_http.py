@@ -206,6 +206,9 @@ def test_a_correction_form(served: Served, client: httpx.Client) -> None:
     )
     assert missing_reason.status_code == 422
     assert 'data-field="reason"' in missing_reason.text
+    assert f'id="kr-{kr.id}"' in missing_reason.text
+    section = missing_reason.text.split(f'id="kr-{kr.id}"')[1]
+    assert '<details class="check-ins" open>' in section.split("</details>")[0]
     done = client.post(
         f"/check-ins/{check_in.id}/correction",
         data={"csrf_token": token, "value": "2.9", "reason": "typo in the export"},

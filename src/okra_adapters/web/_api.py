@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -365,7 +366,7 @@ def _endpoint(spec: Endpoint) -> Callable[[Request], Any]:
             body = parsed
         try:
             read = reading(request, st.okra)
-            data = spec.handler(st.okra, request, read, body, actor)
+            data = await run_in_threadpool(spec.handler, st.okra, request, read, body, actor)
         except OkraError as exc:
             return JSONResponse(error_body(exc), status_code=error_status(exc))
         return JSONResponse(data, status_code=spec.status)

@@ -1,8 +1,10 @@
 """The HTML pages and their forms.
 
 Every page reads at the request's instant (``?as_of=``, ``?as_known_at=``) and
-keeps it in its links. Forms post, then redirect back (303) on success; a
-refused form is shown again with each error next to its field (422).
+keeps it in its links. okra's calls run in Starlette's thread pool (an ``Okra``
+is thread-safe), so a slow query does not hold up the server's event loop.
+Forms post, then redirect back (303) on success; a refused form is shown again
+with each error next to its field (422).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -111,7 +114,7 @@ def _page(builder: Builder) -> Callable[[Request], Any]:
         read: Reading | None = None
         try:
             read = reading(request, st.okra)
-            template, context = builder(request, st, read)
+            template, context = await run_in_threadpool(builder, request, st, read)
         except OkraError as exc:
             return _error_page(request, exc, read)
         return _render(request, template, context, read=read)
@@ -275,13 +278,14 @@ def _form(
             )
         data = _form_data(form)
         try:
-            return RedirectResponse(write(st, data), status_code=303)
+            location = await run_in_threadpool(write, st, data)
+            return RedirectResponse(location, status_code=303)
         except OkraError as exc:
             refused = exc
         read = Reading(None, None, "", "")
         try:
             builder = page(request, st)
-            template, context = builder(request, st, read)
+            template, context = await run_in_threadpool(builder, request, st, read)
         except OkraError as exc:
             return _error_page(request, exc, read)
         errors = (
