@@ -362,6 +362,10 @@ def test_read_errors_are_json_with_field_paths(client: httpx.Client) -> None:
     bad = client.get("/api/cycles?as_of=soon&as_known_at=later")
     assert bad.status_code == 422
     assert [f["path"] for f in bad.json()["fields"]] == ["as_of", "as_known_at"]
+    for query in ("/api/tasks?done=maybe", "/api/actions?status=won"):
+        refused = client.get(query)
+        assert refused.status_code == 422
+        assert refused.json()["fields"][0]["path"] == query.split("?")[1].split("=")[0]
 
 
 def test_writes_need_a_valid_token(served: Served, client: httpx.Client) -> None:

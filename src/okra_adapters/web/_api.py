@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from okra_core import CheckInSource, Okra, OkraError, to_data
+from okra_core import ActionStatus, CheckInSource, Okra, OkraError, ValidationError, to_data
 
 from . import _commands as commands
 from ._common import Reading, error_body, error_status, pick_cycle, reading, web_state
@@ -96,8 +96,16 @@ def _filtered(query: Callable[..., Any], *, owner: bool) -> Handler:
     return handler
 
 
+def _choice(request: Request, name: str, allowed: list[str]) -> str | None:
+    """A query parameter that must be one of ``allowed``, if given."""
+    value = _param(request, name)
+    if value is not None and value not in allowed:
+        raise ValidationError.single(name, f"expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _tasks(okra: Okra, request: Request, read: Reading, body: Any, actor: str) -> Any:
-    done = _param(request, "done")
+    done = _choice(request, "done", ["true", "false"])
     world = okra.world(**read.kwargs)
     rows = []
     for action in world.actions():
@@ -108,7 +116,7 @@ def _tasks(okra: Okra, request: Request, read: Reading, body: Any, actor: str) -
 
 
 def _actions(okra: Okra, request: Request, read: Reading, body: Any, actor: str) -> Any:
-    status = _param(request, "status")
+    status = _choice(request, "status", [s.value for s in ActionStatus])
     actions = okra.world(**read.kwargs).actions()
     return [to_data(a) for a in actions if status is None or a.status.value == status]
 
