@@ -143,7 +143,8 @@ class WebRoute:
         name: a unique name for the route (``example.summary``).
         path: the URL path, starting with ``/``.
         handler: the callable that answers it; its calling convention is the
-            web adapter's.
+            web adapter's (for ``okra serve``: a Starlette endpoint, given the
+            ``Request``, returning a ``Response``).
         methods: the HTTP methods it answers.
     """
 

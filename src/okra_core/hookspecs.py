@@ -113,7 +113,8 @@ def okra_web_routes() -> Iterable[WebRoute]:
 
             @hookimpl
             def okra_web_routes():
-                return [WebRoute(name="example.ping", path="/ping", handler=lambda: "pong")]
+                return [WebRoute(name="example.ping", path="/ping",
+                                 handler=lambda request: PlainTextResponse("pong"))]
     """
     raise NotImplementedError
 

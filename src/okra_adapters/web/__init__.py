@@ -1,0 +1,181 @@
+"""okra's web UI, JSON API and API tokens, as a built-in plugin.
+
+It adds ``okra serve`` and ``okra token create|list|revoke`` to the command line
+(``okra_cli_commands``), and mounts every plugin's ``okra_web_routes`` in the app.
+The commands load without the ``web`` extra; ``okra serve`` says how to install
+it when Starlette, Jinja2 or uvicorn are missing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from okra_core import CliCommand, PluginError, hookimpl, redact_url
+
+from ._tokens import IssuedToken, Token, TokenStore, default_tokens_path
+
+__all__ = [
+    "IssuedToken",
+    "Token",
+    "TokenStore",
+    "create_app",
+    "default_tokens_path",
+    "okra_cli_commands",
+]
+
+INSTALL_HINT = "okra serve needs the web extra: pip install 'okra[web]'"
+
+
+def create_app(*args: Any, **kwargs: Any) -> Any:
+    """Make the web app (see :func:`okra_adapters.web._app.create_app`).
+
+    Raises:
+        PluginError: the ``web`` extra is not installed.
+    """
+    try:
+        from ._app import create_app as make
+    except ImportError as exc:
+        raise PluginError(f"{INSTALL_HINT} ({exc})") from exc
+    return make(*args, **kwargs)
+
+
+def _session() -> Any:
+    from okra_adapters.cli._base import session
+
+    return session(click.get_current_context())
+
+
+def _tokens(path: str | None) -> TokenStore:
+    sess = _session()
+    return TokenStore(Path(path) if path else default_tokens_path(), sess.url)
+
+
+_TOKENS_OPTION = click.option(
+    "--tokens",
+    "tokens_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="the tokens file (default $OKRA_WEB_TOKENS, else web-tokens.sqlite in okra's data folder)",
+)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="the address to listen on")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@_TOKENS_OPTION
+def serve(host: str, port: int, tokens_path: str | None) -> None:
+    """Serve the web UI and the JSON API of the store.
+
+    Forms record changes as --actor (or $OKRA_ACTOR); the API's writes need a
+    token from `okra token create`. The API's description is at /api/openapi.json.
+    """
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise PluginError(f"{INSTALL_HINT} ({exc})") from exc
+    sess = _session()
+    app = create_app(sess.okra, _tokens(tokens_path), actor=sess.actor)
+    click.echo(
+        f"okra serves {redact_url(sess.url)} at http://{host}:{port}/ as {sess.actor}; "
+        "Ctrl+C stops it"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@click.group("token")
+def token() -> None:
+    """API tokens: create, list and revoke them (kept only as hashes)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option(
+    "--as",
+    "acting_as",
+    metavar="WHO",
+    default=None,
+    help="who the token's writes are recorded as (default: --actor)",
+)
+@_TOKENS_OPTION
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def create(name: str, acting_as: str | None, tokens_path: str | None, as_json: bool) -> None:
+    """Create a token NAME; it is shown this once, so copy it now."""
+    sess = _session()
+    store = _tokens(tokens_path)
+    try:
+        issued = store.issue(name, actor=acting_as or sess.actor, issued_by=sess.actor)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({**_token_data(issued.token), "token": issued.secret}))
+        return
+    click.echo(
+        f"created token {issued.token.id} {issued.token.name!r}, acting as {issued.token.actor}"
+    )
+    click.echo(issued.secret)
+    click.echo("keep it now: okra stores only its hash and cannot show it again", err=True)
+
+
+def _token_data(t: Token) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "name": t.name,
+        "actor": t.actor,
+        "issued_at": t.issued_at.isoformat(),
+        "issued_by": t.issued_by,
+        "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+        "revoked_by": t.revoked_by,
+    }
+
+
+@token.command("list")
+@_TOKENS_OPTION
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def list_tokens(tokens_path: str | None, as_json: bool) -> None:
+    """List the store's tokens, active and revoked."""
+    store = _tokens(tokens_path)
+    try:
+        found = store.tokens()
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([_token_data(t) for t in found]))
+        return
+    if not found:
+        click.echo("no tokens; create one with `okra token create NAME`")
+    for t in found:
+        state = (
+            "active"
+            if t.active
+            else f"revoked {t.revoked_at:%Y-%m-%d} by {t.revoked_by}"
+            if t.revoked_at
+            else ""
+        )
+        click.echo(
+            f"{t.id}  {t.name}  as {t.actor}  issued {t.issued_at:%Y-%m-%d} by {t.issued_by}"
+            f"  {state}"
+        )
+
+
+@token.command("revoke")
+@click.argument("token_id", metavar="ID")
+@_TOKENS_OPTION
+def revoke(token_id: str, tokens_path: str | None) -> None:
+    """Revoke a token by its id (or name); it stops working at once."""
+    sess = _session()
+    store = _tokens(tokens_path)
+    try:
+        revoked = store.revoke(token_id, revoked_by=sess.actor)
+    finally:
+        store.close()
+    click.echo(f"revoked token {revoked.id} {revoked.name!r}")
+
+
+@hookimpl
+def okra_cli_commands() -> list[CliCommand]:
+    """``okra serve`` and ``okra token``."""
+    return [CliCommand(name="serve", command=serve), CliCommand(name="token", command=token)]

@@ -1,0 +1,139 @@
+"""The web application: pages, forms, the JSON API, static files and plugins' routes."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from okra_core import Okra, PluginError, WebRoute
+
+from ._api import api_routes
+from ._common import WebState
+from ._pages import page_routes
+from ._security import Csrf
+from ._tokens import TokenStore
+
+__all__ = ["create_app"]
+
+_HERE = Path(__file__).parent
+
+
+def _pct(value: float | None) -> str:
+    return "\u2013" if value is None else f"{value * 100:.0f}%"
+
+
+def _num(value: float | None) -> str:
+    return "\u2013" if value is None else f"{value:.4g}"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_HERE / "templates"),
+        autoescape=True,  # every template is HTML; user text is escaped on output
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["pct"] = _pct
+    env.filters["num"] = _num
+    env.filters["clamp"] = lambda v: max(0.0, min(100.0, float(v)))
+    env.filters["day"] = lambda at: f"{at:%Y-%m-%d}"
+    env.filters["when"] = lambda at: f"{at:%Y-%m-%d %H:%M} UTC"
+    return env
+
+
+class _SecurityHeaders:
+    """Headers that keep pages from being framed or loading anything from elsewhere."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_headers(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))  # type: ignore[call-overload]
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (
+                        b"content-security-policy",
+                        b"default-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+                        b"img-src 'self' data:; "
+                        b"frame-ancestors 'none'",
+                    ),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)  # type: ignore[arg-type]
+
+
+def _plugin_routes(okra: Okra, taken: set[tuple[str, str]]) -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for route in okra.plugins.web_routes().values():
+        for method in route.methods:
+            if (method.upper(), route.path) in taken:
+                owner = okra.plugins.claimed_by("okra_web_routes", route.name) or "?"
+                raise PluginError(
+                    f"plugin {owner!r}: web route {route.name!r} wants {method} {route.path}, "
+                    "which okra's web UI answers already"
+                )
+        routes.append(
+            Route(route.path, route.handler, methods=list(route.methods), name=route.name)
+        )
+    return routes
+
+
+def _plugin_pages(okra: Okra) -> list[WebRoute]:
+    return [
+        r
+        for r in okra.plugins.web_routes().values()
+        if "GET" in r.methods and "{" not in r.path and not r.path.startswith("/api/")
+    ]
+
+
+def create_app(
+    okra: Okra, tokens: TokenStore, *, actor: str, secret: bytes | None = None
+) -> Starlette:
+    """The web app for ``okra``.
+
+    Args:
+        okra: the open store; the app shares it between requests (it is thread-safe).
+        tokens: the API tokens of that store.
+        actor: who the forms' changes are recorded as.
+        secret: the key that signs the forms' CSRF cookies; a random one by default
+            (forms opened before a restart must then be reloaded).
+
+    Raises:
+        PluginError: a plugin's web route takes a method and path the UI answers.
+    """
+    routes: list[BaseRoute] = [*page_routes(), *api_routes()]
+    taken = {
+        (method, route.path)
+        for route in routes
+        if isinstance(route, Route)
+        for method in (route.methods or ())
+    }
+    routes += _plugin_routes(okra, taken)
+    routes.append(
+        Mount(
+            "/static", StaticFiles(directory=_HERE / "static", follow_symlink=False), name="static"
+        )
+    )
+    app = Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders)])
+    app.state.okra = okra  # for plugins' handlers: request.app.state.okra
+    app.state.okra_web = WebState(
+        okra=okra,
+        tokens=tokens,
+        actor=actor,
+        csrf=Csrf(secret if secret is not None else secrets.token_bytes(32)),
+        templates=_environment(),
+    )
+    app.state.okra_plugin_pages = _plugin_pages(okra)
+    return app

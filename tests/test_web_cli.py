@@ -1,0 +1,121 @@
+"""``okra token`` and ``okra serve``: tokens made, listed and revoked; a real server started."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from okra_adapters.cli import ExitCode, cli
+from okra_adapters.web import TokenStore
+from okra_core import load_plugins
+
+from .web_server import demo_store, free_port
+
+
+def _run(tmp_path: Path, *args: str, code: int = 0, actor: str = "maria") -> Result:
+    env = {"OKRA_STORE": None, "OKRA_WEB_TOKENS": str(tmp_path / "tokens.sqlite")}
+    result = CliRunner(env=env).invoke(
+        cli,
+        ["--store", str(tmp_path / "okra.sqlite"), "--actor", actor, *args],
+        obj=load_plugins(),
+    )
+    assert result.exit_code == code, (result.output, result.stderr, result.exception)
+    assert "Traceback" not in result.output + result.stderr
+    return result
+
+
+def test_tokens_are_created_listed_and_revoked(tmp_path: Path) -> None:
+    created = _run(tmp_path, "token", "create", "extension", "--as", "sam")
+    first, secret = created.stdout.splitlines()
+    assert first.startswith("created token ")
+    assert "acting as sam" in first
+    assert "cannot show it again" in created.stderr
+    token_id = first.split()[2]
+    file = TokenStore(tmp_path / "tokens.sqlite", f"sqlite:///{tmp_path / 'okra.sqlite'}")
+    try:
+        found = file.verify(secret)
+        assert found is not None
+        assert (found.actor, found.issued_by) == ("sam", "maria")
+        raw = (tmp_path / "tokens.sqlite").read_bytes()
+        assert secret.encode() not in raw  # only the hash is kept
+    finally:
+        file.close()
+
+    listed = json.loads(_run(tmp_path, "token", "list", "--json").stdout)
+    assert [(t["id"], t["name"], t["actor"], t["revoked_at"]) for t in listed] == [
+        (token_id, "extension", "sam", None)
+    ]
+    _run(tmp_path, "token", "create", "extension", code=ExitCode.INVALID)  # name in use
+    assert "revoked token" in _run(tmp_path, "token", "revoke", token_id, actor="lee").stdout
+    text = _run(tmp_path, "token", "list").stdout
+    assert "revoked" in text
+    assert "by lee" in text
+    missing = _run(tmp_path, "token", "revoke", token_id, code=ExitCode.NOT_FOUND)
+    assert "no active token matches" in missing.stderr
+    as_json = json.loads(_run(tmp_path, "token", "create", "ci", "--json").stdout)
+    assert as_json["actor"] == "maria"
+    assert len(as_json["token"]) >= 40
+
+
+def test_tokens_of_one_store_do_not_open_another(tmp_path: Path) -> None:
+    file = tmp_path / "tokens.sqlite"
+    one = TokenStore(file, "sqlite:///one.sqlite")
+    other = TokenStore(file, "sqlite:///other.sqlite")
+    try:
+        secret = one.issue("a", actor="ana", issued_by="ana").secret
+        assert one.verify(secret) is not None
+        assert other.verify(secret) is None
+        assert other.tokens() == []
+    finally:
+        one.close()
+        other.close()
+
+
+def test_okra_serve_answers_on_loopback(tmp_path: Path) -> None:
+    url, _ = demo_store(tmp_path / "okra.sqlite")
+    port = free_port()
+    env = {**os.environ, "OKRA_WEB_TOKENS": str(tmp_path / "tokens.sqlite")}
+    env.pop("OKRA_STORE", None)
+    command = [sys.executable, "-c", "from okra_adapters.cli import main; main()"]
+    args = ["--store", url, "--actor", "maria", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for _ in range(300):
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                time.sleep(0.1)
+        else:
+            pytest.fail("okra serve did not answer")
+        assert page.status_code == 200
+        assert "2026-Q3" in page.text
+        doc = httpx.get(f"http://127.0.0.1:{port}/api/openapi.json").json()
+        assert "/api/tasks" in doc["paths"]
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=20)
+    assert f"at http://127.0.0.1:{port}/ as maria" in out
+
+
+def test_okra_serve_without_the_web_extra_says_how_to_install_it(tmp_path: Path) -> None:
+    script = "import sys; sys.modules['uvicorn'] = None; from okra_adapters.cli import main; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", script, "--store", str(tmp_path / "x.sqlite"), "serve"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == ExitCode.SETUP
+    assert "pip install 'okra[web]'" in done.stderr
