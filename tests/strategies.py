@@ -47,6 +47,8 @@ from okra_core import (
     KeyResultReweighted,
     Metric,
     Milestone,
+    NotificationKind,
+    NotificationRules,
     ObjectiveAbandoned,
     ObjectiveActivated,
     ObjectiveAligned,
@@ -66,6 +68,8 @@ from okra_core import (
     ScoringPolicy,
     StayAbove,
     StayBelow,
+    SubscriptionAdded,
+    SubscriptionRemoved,
     TaskAdded,
     TaskCompleted,
     TaskReopened,
@@ -271,6 +275,12 @@ def playbook_settings(
         pace_bands=pace_bands(),
         scoring=scoring_policies(),
         max_objectives_per_owner=st.integers(min_value=1, max_value=min(max_whole, 1000)),
+        notifications=st.builds(
+            NotificationRules,
+            confidence_drop=probabilities,
+            closing_days=st.integers(min_value=1, max_value=366),
+            digest_weekday=st.integers(min_value=0, max_value=6),
+        ),
     )
     if non_default:
         return strategy.filter(lambda s: s != PlaybookSettings())
@@ -466,6 +476,15 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
     TaskReopened.wire_name: _event(TaskReopened, task_id=st.uuids()),
     # the playbook
     PlaybookRevised.wire_name: _event(PlaybookRevised, settings=playbook_settings(), reason=texts),
+    # subscriptions
+    SubscriptionAdded.wire_name: _event(
+        SubscriptionAdded,
+        channel=texts,
+        recipient=texts,
+        kinds=st.lists(st.sampled_from(NotificationKind), max_size=3).map(tuple),
+        owners=st.lists(texts, max_size=3).map(tuple),
+    ),
+    SubscriptionRemoved.wire_name: _event(SubscriptionRemoved, reason=texts),
 }
 """A strategy per core event type, by wire name."""
 
