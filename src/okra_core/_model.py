@@ -885,8 +885,8 @@ class Subscription(Entity):
         owners: only about what these owners are responsible for (empty:
             everyone's).
         active: False once removed (until subscribed again).
-        since: when it was last added or changed; notifications about events
-            recorded before this are not sent to it.
+        since: when it was last added or changed. Notifications about events
+            are sent for the events recorded after that (by log position).
     """
 
     entity_kind: EntityKind = attrs.field(init=False, default=EntityKind.SUBSCRIPTION)

@@ -248,30 +248,24 @@ class Dispatcher:
             except Exception as exc:  # any channel may fail in any way; the others go on
                 error = f"{type(exc).__name__}: {exc}"
                 attempts = item.attempts + 1
-                if attempts >= self.max_attempts:
-                    self.outbox.mark_failed(item.key, error, None)
+                wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+                retry_at = now + wait if attempts < self.max_attempts else None
+                self.outbox.mark_failed(item.key, error, retry_at)
+                n = item.notification
+                log.log(
+                    logging.WARNING if retry_at else logging.ERROR,
+                    "okra notify: %s to %s on %r failed (attempt %d; %s): %s",
+                    n.kind.value,
+                    n.recipient,
+                    n.channel,
+                    attempts,
+                    f"next in {wait}" if retry_at else "gave up: a dead letter",
+                    error,
+                )
+                if retry_at is None:
                     dead += 1
-                    log.error(
-                        "okra notify: gave up on %s to %s on %r after %d attempts: %s",
-                        item.notification.kind.value,
-                        item.notification.recipient,
-                        item.notification.channel,
-                        attempts,
-                        error,
-                    )
                 else:
-                    wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
-                    self.outbox.mark_failed(item.key, error, now + wait)
                     failed += 1
-                    log.warning(
-                        "okra notify: %s to %s on %r failed (attempt %d, next in %s): %s",
-                        item.notification.kind.value,
-                        item.notification.recipient,
-                        item.notification.channel,
-                        attempts,
-                        wait,
-                        error,
-                    )
                 continue
             self.outbox.mark_delivered(item.key, now)
             delivered += 1
