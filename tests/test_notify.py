@@ -704,3 +704,85 @@ def test_cli_subscribe_run_once_and_dead_letters(
     assert okra_cli("subscriptions") == "no subscriptions\n"
     with Okra("memory://") as okra:
         assert "notify" in okra.plugins.cli_commands()
+
+
+CRASH_AFTER_SEND = """
+import os, sys
+from okra_core import ManualClock, Notifier, Okra, hookimpl, load_plugins
+from okra_adapters.notify.webhook import open_webhook
+from datetime import datetime
+
+class SendThenDie:
+    @hookimpl
+    def okra_notifiers(self):
+        def open(url, secret):
+            channel = open_webhook(url.replace("die+", "webhook+", 1), secret)
+            class Channel:
+                def deliver(self, notification):
+                    channel.deliver(notification)
+                    os._exit(3)  # the process dies after the send, before it is recorded
+            return Channel()
+        return [Notifier(scheme="die+http", description="dies", open=open)]
+
+from okra_adapters.notify import Dispatcher
+clock = ManualClock(datetime.fromisoformat(sys.argv[3]))
+with Okra(sys.argv[1], clock=clock, plugins=load_plugins(SendThenDie())) as okra:
+    Dispatcher(okra, channels={"hook": sys.argv[2]}).run_once()
+"""
+
+
+def test_a_crash_after_the_send_sends_again_with_the_same_key(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'okra.sqlite'}"
+    clock = ManualClock(START)
+    with Okra(url, clock=clock) as okra:
+        world = World(okra, clock)
+        subscribe_ana(okra, "target_changed", channel="hook")
+        retargets(okra, world, 1)
+    with receiver() as server:
+        import subprocess
+        import sys
+
+        died = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CRASH_AFTER_SEND,
+                url,
+                "die+" + server.url(),
+                clock.now().isoformat(),
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert died.returncode == 3, died.stderr
+        assert len(server.requests) == 1
+        with Okra(url, clock=clock) as okra:
+            report = Dispatcher(okra, channels={"hook": "webhook+" + server.url()}).run_once()
+        assert (report.derived, report.delivered) == (0, 1)  # derived before the crash
+    first, again = (r.headers["idempotency-key"] for r in server.requests)
+    assert first == again  # at least once: the receiver can drop the repeat by its key
+
+
+def test_watch_runs_until_told_to_stop(world: World) -> None:
+    import threading
+
+    okra = world.okra
+    subscribe_ana(okra, "target_changed", channel="hook")
+    retargets(okra, world, 1)
+    with receiver() as server:
+        dispatcher = Dispatcher(okra, channels={"hook": "webhook+" + server.url()})
+        dispatcher.watch(0.01, runs=3)
+        assert len(server.requests) == 1
+        stop = threading.Event()
+        watcher = threading.Thread(target=dispatcher.watch, args=(0.01,), kwargs={"stop": stop})
+        watcher.start()
+        try:
+            okra.retarget(world.kr, target=9, reason="while watched", actor="ana")
+            while len(server.requests) < 2 and watcher.is_alive():
+                stop.wait(0.01)
+        finally:
+            stop.set()
+            watcher.join()
+    assert len({r.headers["idempotency-key"] for r in server.requests}) == 2

@@ -229,8 +229,12 @@ class Dispatcher:
         added = 0
         batch: list[Notification] = []
         for seen, (at, event) in enumerate(okra.events_after(position, upto=last), start=1):
-            drafts = derive_from_event(okra, at, event, subscriptions)
-            batch += fan_out(drafts, subscriptions, now, started)
+            # Only subscriptions that were there before the event: this also spares
+            # the rules' work on a backlog older than every subscription.
+            eligible = [s for s in subscriptions if started.get(s.id, 0) < at]
+            if eligible:
+                drafts = derive_from_event(okra, at, event, eligible)
+                batch += fan_out(drafts, eligible, now)
             if seen % _BATCH == 0:
                 added += self.outbox.enqueue(batch, at)
                 batch = []

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import attrs
 
@@ -66,8 +65,6 @@ class Draft:
         owners: whom it concerns (empty: no one in particular).
         subject, text, html: the message.
         data: the facts behind it, JSON-ready.
-        position: for a notification about a recorded event, its log position:
-            only subscriptions last added (or changed) before it get it.
     """
 
     kind: NotificationKind
@@ -77,7 +74,6 @@ class Draft:
     text: str
     html: str
     data: dict[str, Any]
-    position: int | None = None
 
 
 def render(title: str, lines: Iterable[str]) -> tuple[str, str]:
@@ -96,7 +92,6 @@ def _draft(
     subject: str,
     lines: Iterable[str],
     data: dict[str, Any],
-    position: int | None = None,
 ) -> Draft:
     text, markup = render(subject, lines)
     return Draft(
@@ -107,27 +102,17 @@ def _draft(
         text=text,
         html=markup,
         data=data,
-        position=position,
     )
 
 
 def fan_out(
-    drafts: Iterable[Draft],
-    subscriptions: Sequence[Subscription],
-    now: datetime,
-    started: Mapping[UUID, int] | None = None,
+    drafts: Iterable[Draft], subscriptions: Sequence[Subscription], now: datetime
 ) -> list[Notification]:
-    """One notification per draft and subscription that wants it.
-
-    ``started`` gives the log position where a subscription was last added or
-    changed (those not in it were, before every event considered).
-    """
+    """One notification per draft and subscription that wants it."""
     notifications = []
     for draft in drafts:
         for sub in subscriptions:
             if not sub.wants(draft.kind, draft.owners):
-                continue
-            if draft.position is not None and (started or {}).get(sub.id, 0) >= draft.position:
                 continue
             notifications.append(
                 Notification(
@@ -204,7 +189,6 @@ def _action_resolved(okra: Okra, position: int, event: ActionResolved) -> Draft:
             "evidence": list(event.evidence),
             "position": position,
         },
-        position=position,
     )
 
 
@@ -242,7 +226,6 @@ def _target_changed(okra: Okra, position: int, event: KeyResultRetargeted) -> Dr
             "actor": event.actor,
             "position": position,
         },
-        position=position,
     )
 
 
@@ -281,7 +264,6 @@ def _slipped(okra: Okra, position: int, event: Event) -> list[Draft]:
                         f"Checked in by {event.actor}",
                     ],
                     _progress_data(after, position, before=old.value, after=new.value),
-                    position=position,
                 )
             )
     playbook = okra.state(PLAYBOOK_ID, as_known_at=at)
@@ -307,7 +289,6 @@ def _slipped(okra: Okra, position: int, event: Event) -> list[Draft]:
                         before=before.confidence.probability,
                         after=after.confidence.probability,
                     ),
-                    position=position,
                 )
             )
     return drafts
@@ -343,7 +324,6 @@ def _scorecard(okra: Okra, position: int, event: CycleClosed) -> Draft:
         f"{card.cycle_name} closed: scored {score}",
         lines,
         {"cycle_id": str(card.cycle_id), "scorecard": to_data(card), "position": position},
-        position=position,
     )
 
 
