@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from okra_adapters.cli import cli
-from okra_adapters.notify import Dispatcher, MemoryOutbox, SQLiteOutbox, open_outbox
+from okra_adapters.notify import Dispatcher, MemoryOutbox, RunReport, SQLiteOutbox, open_outbox
 from okra_core import (
     Change,
     InvalidTransitionError,
@@ -24,6 +24,7 @@ from okra_core import (
     NotificationRules,
     Notifier,
     Okra,
+    StorageError,
     ValidationError,
     hookimpl,
     load_plugins,
@@ -372,22 +373,24 @@ def test_cycle_closing_soon_then_its_scorecard(world: World) -> None:
     assert card.data["scorecard"]["score"] == 0.8
 
 
-def test_rules_read_every_backend(store_url: str, tmp_path: Path) -> None:
+def test_rules_read_every_backend_with_its_own_outbox(store_url: str) -> None:
     clock = ManualClock(START)
     with Okra(store_url, clock=clock) as okra:
         w = World(okra, clock)
         subscribe_ana(okra, *ALL)
-        outbox = SQLiteOutbox(tmp_path / "outbox.sqlite")
-        with Dispatcher(okra, channels={}, outbox=outbox) as dispatcher:
+        with Dispatcher(okra, channels={}) as dispatcher:
             okra.retarget(w.kr, target=6, reason="r", actor="ana")
             w.later(days=7)
             kinds = {n.kind for n in new(dispatcher, set())}
-        outbox.close()
+            assert dispatcher.outbox.position() == count(okra)
         assert kinds == {
             NotificationKind.TARGET_CHANGED,
             NotificationKind.CHECK_IN_DUE,
             NotificationKind.WEEKLY_DIGEST,
         }
+        if not store_url.startswith("memory"):  # the outbox outlives the dispatcher
+            with open_outbox(store_url) as outbox:
+                assert {p.notification.kind for p in outbox.items("pending")} == kinds
 
 
 # --- webhooks, to a real HTTP receiver ---------------------------------------------------------
@@ -528,35 +531,52 @@ def test_email_with_starttls_and_login(world: World, tmp_path: Path) -> None:
 # --- delivery you can trust ---------------------------------------------------------------
 
 
+def once(okra: Okra, channels: dict[str, str]) -> RunReport:
+    """One pass of a dispatcher that closes its outbox afterwards, as a cron job's would."""
+    with Dispatcher(okra, channels=channels) as dispatcher:
+        return dispatcher.run_once()
+
+
 def retargets(okra: Okra, world: World, n: int) -> None:
     for i in range(n):
         world.later(minutes=1)
         okra.retarget(world.kr, target=4 + i + 1, reason=f"step {i}", actor="ana")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def durable_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store that outlives its process, with the outbox beside it."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'okra.sqlite'}"
+
+
 def test_a_receiver_going_down_mid_run_loses_nothing_and_sends_nothing_twice(
-    tmp_path: Path,
+    durable_url: str,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'okra.sqlite'}"
+    url = durable_url
     clock = ManualClock(START)
     with Okra(url, clock=clock) as okra:
         world = World(okra, clock)
         subscribe_ana(okra, "target_changed", channel="hook")
         retargets(okra, world, 5)
         with receiver(accept=2) as first:  # goes down after two requests
-            report = Dispatcher(okra, channels={"hook": "webhook+" + first.url()}).run_once()
+            report = once(okra, {"hook": "webhook+" + first.url()})
         assert (report.derived, report.delivered, report.failed, report.pending) == (5, 2, 3, 3)
         okra.retarget(world.kr, target=11, reason="step 5", actor="ana")  # life goes on
     # A restart: a new process, a new receiver on another port, the same store and outbox.
-    with receiver() as second, Okra(url, clock=clock) as okra:
-        dispatcher = Dispatcher(okra, channels={"hook": "webhook+" + second.url()})
+    with (
+        receiver() as second,
+        Okra(url, clock=clock) as okra,
+        Dispatcher(okra, channels={"hook": "webhook+" + second.url()}) as dispatcher,
+    ):
         report = dispatcher.run_once()
-        assert (report.derived, report.delivered, report.pending) == (1, 1, 3)  # the 3 wait
+        assert (report.derived, report.delivered, report.pending) == (1, 1, 3)  # 3 wait
         clock.advance(timedelta(minutes=1))  # the first backoff
         assert dispatcher.run_once().delivered == 3
         assert dispatcher.run_once().delivered == 0
     keys = [r.headers["idempotency-key"] for r in first.requests + second.requests]
-    with SQLiteOutbox(tmp_path / "okra.sqlite") as outbox:
+    with open_outbox(url) as outbox:
         delivered = {p.key for p in outbox.items("delivered")}
         assert outbox.items("pending") == []
     assert len(keys) == len(set(keys)) == 6
@@ -574,12 +594,13 @@ def test_a_crash_between_enqueue_and_delivery_loses_nothing(tmp_path: Path) -> N
             world = World(okra, clock)
             subscribe_ana(okra, "target_changed", channel="hook")
             retargets(okra, world, 3)
-            assert Dispatcher(okra, channels=channels).derive() == 3
+            with Dispatcher(okra, channels=channels) as dispatcher:
+                assert dispatcher.derive() == 3
             # ... and the process dies here, before delivering.
         with Okra(url, clock=clock) as okra:
-            report = Dispatcher(okra, channels=channels).run_once()
+            report = once(okra, channels)
             assert (report.derived, report.delivered, report.pending) == (0, 3, 0)
-            assert Dispatcher(okra, channels=channels).run_once().delivered == 0
+            assert once(okra, channels).delivered == 0
     assert len({r.headers["idempotency-key"] for r in server.requests}) == len(server.requests) == 3
 
 
@@ -641,7 +662,9 @@ def test_outboxes_by_url(tmp_path: Path) -> None:
     assert isinstance(open_outbox("memory://"), MemoryOutbox)
     assert isinstance(open_outbox(f"sqlite:///{tmp_path / 'o.sqlite'}"), SQLiteOutbox)
     with pytest.raises(ValidationError, match="outbox URL"):
-        open_outbox("postgresql://db/okra")
+        open_outbox("mysql://db/okra")
+    with pytest.raises(StorageError, match=r"cannot open the outbox at 127\.0\.0\.1:1/okra"):
+        open_outbox("postgresql://okra:secret@127.0.0.1:1/okra")
     with Okra("memory://") as okra, pytest.raises(ValidationError, match="outbox") as info:
         Dispatcher(okra, outbox="ftp://x")
     assert info.value.paths == ("outbox",)
@@ -727,7 +750,8 @@ class SendThenDie:
 from okra_adapters.notify import Dispatcher
 clock = ManualClock(datetime.fromisoformat(sys.argv[3]))
 with Okra(sys.argv[1], clock=clock, plugins=load_plugins(SendThenDie())) as okra:
-    Dispatcher(okra, channels={"hook": sys.argv[2]}).run_once()
+    with Dispatcher(okra, channels={"hook": sys.argv[2]}) as dispatcher:
+        dispatcher.run_once()
 """
 
 
@@ -759,7 +783,7 @@ def test_a_crash_after_the_send_sends_again_with_the_same_key(tmp_path: Path) ->
         assert died.returncode == 3, died.stderr
         assert len(server.requests) == 1
         with Okra(url, clock=clock) as okra:
-            report = Dispatcher(okra, channels={"hook": "webhook+" + server.url()}).run_once()
+            report = once(okra, {"hook": "webhook+" + server.url()})
         assert (report.derived, report.delivered) == (0, 1)  # derived before the crash
     first, again = (r.headers["idempotency-key"] for r in server.requests)
     assert first == again  # at least once: the receiver can drop the repeat by its key

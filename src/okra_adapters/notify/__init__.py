@@ -12,7 +12,7 @@ See ``docs/notifications.md``.
 """
 
 from ._dispatch import CHANNEL_ENV_PREFIX, Dispatcher, RunReport, channels_from_env
-from ._outbox import MemoryOutbox, Outbox, Pending, SQLiteOutbox, open_outbox
+from ._outbox import MemoryOutbox, Outbox, Pending, PostgreSQLOutbox, SQLiteOutbox, open_outbox
 from ._rules import render
 from .console import ConsoleChannel
 from .smtp import SMTPChannel
@@ -25,6 +25,7 @@ __all__ = [
     "MemoryOutbox",
     "Outbox",
     "Pending",
+    "PostgreSQLOutbox",
     "RunReport",
     "SMTPChannel",
     "SQLiteOutbox",

@@ -110,9 +110,9 @@ class Dispatcher:
         secrets: channel secrets by name, a webhook's signing key or an SMTP
             password (default: from ``OKRA_CHANNEL_<NAME>_SECRET``).
         outbox: where delivery state is kept: an :class:`Outbox` or a URL
-            (``sqlite:///path``, ``memory://``). Default: the store's own SQLite
-            file for ``sqlite://`` stores, memory for ``memory://`` stores; other
-            stores must name one.
+            (``sqlite:///path``, ``postgresql://...``, ``memory://``). Default: the
+            store's own SQLite file or PostgreSQL database, memory for
+            ``memory://`` stores; other stores must name one.
         max_attempts: deliveries tried before a notification becomes a dead letter.
         backoff: the wait after the first failure; it doubles after each.
         max_backoff: the longest wait between two tries.
@@ -329,7 +329,7 @@ def _outbox(okra: Okra, outbox: Outbox | str | None) -> Outbox:
         scheme = urlsplit(okra.url).scheme
         if scheme == "memory":
             return MemoryOutbox()
-        if scheme == "sqlite":
+        if scheme in ("sqlite", "postgresql"):
             return open_outbox(okra.url)
         raise ValidationError.single(
             "outbox",

@@ -3,8 +3,9 @@
 Delivery state (how far the log has been read for notifications, what is
 waiting, what was delivered, what gave up) is operational, not a fact of the
 domain, so it is kept out of the event log, in an :class:`Outbox`. Two are
-built in: :class:`MemoryOutbox` (one process) and :class:`SQLiteOutbox` (a file,
-by default the store's own SQLite file, in tables of its own).
+built in: :class:`MemoryOutbox` (one process), :class:`SQLiteOutbox` (a file, by
+default the store's own SQLite file) and :class:`PostgreSQLOutbox` (by default the
+store's own database), each in tables of its own.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self, cast
 from urllib.parse import urlsplit
 
 import attrs
 
-from okra_core import Notification, NotificationKind, ValidationError
+from okra_core import Notification, NotificationKind, StorageError, ValidationError
 
 __all__ = [
     "MemoryOutbox",
     "Outbox",
     "Pending",
+    "PostgreSQLOutbox",
     "SQLiteOutbox",
     "open_outbox",
 ]
@@ -105,6 +108,10 @@ class Outbox(Protocol):
         """Release the outbox's resources."""
         ...
 
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
 
 def encode_notification(n: Notification) -> str:
     """A notification as JSON text."""
@@ -148,6 +155,12 @@ class MemoryOutbox:
         self._lock = threading.Lock()
         self._position = 0
         self._items: dict[str, Pending] = {}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def position(self) -> int:
         return self._position
@@ -218,51 +231,24 @@ class MemoryOutbox:
         pass
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS okra_notify_position (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    position INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS okra_notify_outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL UNIQUE,
-    notification TEXT NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    next_try_at TEXT NOT NULL,
-    last_error TEXT NOT NULL,
-    delivered_at TEXT
-);
-CREATE INDEX IF NOT EXISTS okra_notify_outbox_due ON okra_notify_outbox (state, next_try_at);
-"""
-
 _COLUMNS = "notification, state, attempts, next_try_at, last_error, delivered_at"
 
 
-class SQLiteOutbox:
-    """An outbox in an SQLite file (tables ``okra_notify_*``).
+class _SQLOutbox:
+    """An outbox in two SQL tables; subclasses give the connection and the dialect.
 
-    It may be the store's own file: the tables do not touch the events. Every
-    change is one transaction, so a crash leaves either the state before it or
-    the state after it.
-
-    Args:
-        path: the SQLite file.
+    Statements are written with ``?`` placeholders and ``{outbox}``/``{position}``
+    for the table names; :meth:`_sql` adapts them.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
+    _placeholder = "?"
+
+    def __init__(self, db: Any, outbox: str, position: str) -> None:
+        self._db = db
+        self._names = {"outbox": outbox, "position": position}
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            self.path, timeout=30, isolation_level=None, check_same_thread=False
-        )
-        with self._lock:
-            self._db.executescript(_SCHEMA)
 
-    def __repr__(self) -> str:
-        return f"SQLiteOutbox({self.path!r})"
-
-    def __enter__(self) -> SQLiteOutbox:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -270,23 +256,25 @@ class SQLiteOutbox:
 
     def position(self) -> int:
         with self._lock:
-            row = self._db.execute("SELECT position FROM okra_notify_position").fetchone()
+            row = self._run("SELECT position FROM {position} WHERE id = 1").fetchone()
         return int(row[0]) if row else 0
 
     def enqueue(self, notifications: Sequence[Notification], position: int) -> int:
         with self._lock, self._transaction():
             added = 0
             for n in notifications:
-                cursor = self._db.execute(
-                    "INSERT OR IGNORE INTO okra_notify_outbox (key, notification, state, "
-                    "attempts, next_try_at, last_error) VALUES (?, ?, 'pending', 0, ?, '')",
+                cursor = self._run(
+                    "INSERT INTO {outbox} (key, notification, state, attempts, next_try_at, "
+                    "last_error) VALUES (?, ?, 'pending', 0, ?, '') ON CONFLICT (key) DO NOTHING",
                     (n.key, encode_notification(n), _stamp(n.created_at)),
                 )
-                added += cursor.rowcount
-            self._db.execute(
-                "INSERT INTO okra_notify_position (id, position) VALUES (1, ?) "
-                "ON CONFLICT (id) DO UPDATE SET position = MAX(position, excluded.position)",
-                (position,),
+                added += max(cursor.rowcount, 0)
+            self._run(
+                "INSERT INTO {position} (id, position) VALUES (1, 0) ON CONFLICT (id) DO NOTHING"
+            )
+            self._run(
+                "UPDATE {position} SET position = ? WHERE id = 1 AND position < ?",
+                (position, position),
             )
             return added
 
@@ -294,24 +282,24 @@ class SQLiteOutbox:
         return self._select("state = 'pending' AND next_try_at <= ?", (_stamp(now),))
 
     def mark_delivered(self, key: str, now: datetime) -> None:
-        with self._lock:
-            self._db.execute(
-                "UPDATE okra_notify_outbox SET state = 'delivered', attempts = attempts + 1, "
+        with self._lock, self._transaction():
+            self._run(
+                "UPDATE {outbox} SET state = 'delivered', attempts = attempts + 1, "
                 "delivered_at = ? WHERE key = ?",
                 (_stamp(now), key),
             )
 
     def mark_failed(self, key: str, error: str, retry_at: datetime | None) -> None:
-        with self._lock:
+        with self._lock, self._transaction():
             if retry_at is None:
-                self._db.execute(
-                    "UPDATE okra_notify_outbox SET state = 'dead', attempts = attempts + 1, "
+                self._run(
+                    "UPDATE {outbox} SET state = 'dead', attempts = attempts + 1, "
                     "last_error = ? WHERE key = ?",
                     (error, key),
                 )
             else:
-                self._db.execute(
-                    "UPDATE okra_notify_outbox SET attempts = attempts + 1, last_error = ?, "
+                self._run(
+                    "UPDATE {outbox} SET attempts = attempts + 1, last_error = ?, "
                     "next_try_at = ? WHERE key = ?",
                     (error, _stamp(retry_at), key),
                 )
@@ -328,8 +316,8 @@ class SQLiteOutbox:
     def revive(self, keys: Iterable[str], now: datetime) -> int:
         with self._lock, self._transaction():
             return sum(
-                self._db.execute(
-                    "UPDATE okra_notify_outbox SET state = 'pending', attempts = 0, "
+                self._run(
+                    "UPDATE {outbox} SET state = 'pending', attempts = 0, "
                     "next_try_at = ? WHERE key = ? AND state = 'dead'",
                     (_stamp(now), key),
                 ).rowcount
@@ -339,9 +327,7 @@ class SQLiteOutbox:
     def discard(self, keys: Iterable[str]) -> int:
         with self._lock, self._transaction():
             return sum(
-                self._db.execute(
-                    "DELETE FROM okra_notify_outbox WHERE key = ? AND state = 'dead'", (key,)
-                ).rowcount
+                self._run("DELETE FROM {outbox} WHERE key = ? AND state = 'dead'", (key,)).rowcount
                 for key in keys
             )
 
@@ -349,10 +335,16 @@ class SQLiteOutbox:
         with self._lock:
             self._db.close()
 
+    def _sql(self, statement: str) -> str:
+        return statement.format(**self._names).replace("?", self._placeholder)
+
+    def _run(self, statement: str, args: tuple[object, ...] = ()) -> Any:
+        return self._db.execute(self._sql(statement), args)
+
     def _select(self, where: str, args: tuple[object, ...]) -> list[Pending]:
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM okra_notify_outbox WHERE {where} ORDER BY seq", args
+            rows = self._run(
+                f"SELECT {_COLUMNS} FROM {{outbox}} WHERE {where} ORDER BY seq", args
             ).fetchall()
         return [
             Pending(
@@ -366,8 +358,111 @@ class SQLiteOutbox:
             for row in rows
         ]
 
-    def _transaction(self) -> _Transaction:
+    def _transaction(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS {position} (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    position BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {outbox} (
+    seq {seq},
+    key TEXT NOT NULL UNIQUE,
+    notification TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_try_at TEXT NOT NULL,
+    last_error TEXT NOT NULL,
+    delivered_at TEXT
+);
+CREATE INDEX IF NOT EXISTS {index} ON {outbox} (state, next_try_at);
+"""
+
+
+class SQLiteOutbox(_SQLOutbox):
+    """An outbox in an SQLite file (tables ``okra_notify_*``).
+
+    It may be the store's own file: the tables do not touch the events. Every
+    change is one transaction, so a crash leaves either the state before it or
+    the state after it.
+
+    Args:
+        path: the SQLite file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        super().__init__(db, "okra_notify_outbox", "okra_notify_position")
+        db.executescript(
+            _TABLES.format(
+                seq="INTEGER PRIMARY KEY AUTOINCREMENT",
+                index="okra_notify_outbox_due",
+                **self._names,
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"SQLiteOutbox({self.path!r})"
+
+    def _transaction(self) -> AbstractContextManager[Any]:
         return _Transaction(self._db)
+
+
+class PostgreSQLOutbox(_SQLOutbox):
+    """An outbox in a PostgreSQL database (tables ``okra_notify_*``, in the URL's schema).
+
+    By default the store's own database: many machines can share it. Needs the
+    ``postgresql`` extra (psycopg 3).
+
+    Args:
+        url: ``postgresql://user:password@host:port/database[?schema=name]``.
+    """
+
+    _placeholder = "%s"
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        from okra_adapters.storage.postgresql import postgresql_settings
+
+        settings = postgresql_settings(url)
+        schema = settings["POSTGRES_SCHEMA"]
+        prefix = f'"{schema}".' if schema else ""
+        self._shown = url.rpartition("@")[2]
+        try:
+            db = psycopg.connect(
+                dbname=settings["POSTGRES_DBNAME"],
+                host=settings["POSTGRES_HOST"],
+                port=settings["POSTGRES_PORT"],
+                user=settings["POSTGRES_USER"],
+                password=settings["POSTGRES_PASSWORD"],
+                connect_timeout=5,
+                autocommit=True,
+            )
+        except psycopg.OperationalError as exc:
+            raise StorageError(f"cannot open the outbox at {self._shown}: {exc}") from None
+        super().__init__(db, prefix + "okra_notify_outbox", prefix + "okra_notify_position")
+        with db.transaction():
+            if schema:
+                db.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            # Processes opening one outbox at once take turns over the DDL.
+            db.execute("SELECT pg_advisory_xact_lock(hashtext('okra_notify_outbox'))")
+            for statement in _TABLES.format(
+                seq="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+                index="okra_notify_outbox_due",
+                **self._names,
+            ).split(";"):
+                if statement.strip():
+                    db.execute(statement)
+
+    def __repr__(self) -> str:
+        return f"PostgreSQLOutbox({self._shown!r})"
+
+    def _transaction(self) -> AbstractContextManager[Any]:
+        return cast(AbstractContextManager[Any], self._db.transaction())
 
 
 class _Transaction:
@@ -389,7 +484,7 @@ def _stamp(instant: datetime) -> str:
 
 
 def open_outbox(url: str) -> Outbox:
-    """An outbox from a URL: ``memory://`` or ``sqlite:///path``.
+    """An outbox from a URL: ``memory://``, ``sqlite:///path`` or ``postgresql://...``.
 
     Raises:
         ValidationError: (path ``outbox``) for any other URL.
@@ -402,6 +497,8 @@ def open_outbox(url: str) -> Outbox:
         if path and path != ":memory:":
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             return SQLiteOutbox(Path(path).expanduser())
+    if parts.scheme == "postgresql":
+        return PostgreSQLOutbox(url)
     raise ValidationError.single(
         "outbox", f"expected an outbox URL such as sqlite:///path/outbox.sqlite, got {url!r}"
     )

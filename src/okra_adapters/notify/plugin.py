@@ -52,7 +52,8 @@ _STORE = click.option(
 _OUTBOX = click.option(
     "--outbox",
     default=None,
-    help="Where delivery state is kept (sqlite:///path) [default: the store's SQLite file].",
+    help="Where delivery state is kept (sqlite:///path, postgresql://...) "
+    "[default: beside the store's events].",
 )
 
 
