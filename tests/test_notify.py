@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from okra_adapters.cli import cli
 from okra_adapters.notify import Dispatcher, MemoryOutbox, RunReport, SQLiteOutbox, open_outbox
@@ -234,9 +236,9 @@ def test_confidence_drop_over_the_threshold_only(world: World) -> None:
     subscribe_ana(okra, "confidence_dropped")
     dispatcher = Dispatcher(okra, channels={})
     seen: set[str] = set()
-    for days, given in ((0, 8), (1, 6), (1, 5)):  # drops of exactly 0.2 and of 0.1
+    for days, stated in ((0, 8), (1, 6), (1, 5)):  # drops of exactly 0.2 and of 0.1
         world.later(days=days)
-        okra.check_in(world.kr, value=20, confidence=given, actor="ana")
+        okra.check_in(world.kr, value=20, confidence=stated, actor="ana")
     assert new(dispatcher, seen) == []
     world.later(days=1)
     okra.check_in(world.kr, value=20, confidence=2, actor="ana")  # 0.5 -> 0.2
@@ -810,3 +812,85 @@ def test_watch_runs_until_told_to_stop(world: World) -> None:
             stop.set()
             watcher.join()
     assert len({r.headers["idempotency-key"] for r in server.requests}) == 2
+
+
+def test_a_teams_digest_has_the_items_of_its_objectives(clock: ManualClock) -> None:
+    with Okra("memory://", clock=clock) as okra:
+        world = World(okra, clock)
+        team_goal = okra.draft_objective(
+            "Fewer tickets", cycle=world.cycle, owner="support", actor="ana"
+        )
+        kr = okra.add_key_result(
+            team_goal,
+            "Tickets per week",
+            metric=Change(baseline=100, target=50),
+            owner="sam",
+            actor="ana",
+        )
+        okra.activate_objective(team_goal, actor="ana")
+        okra.subscribe(
+            channel="chat",
+            recipient="#support",
+            kinds=["weekly_digest"],
+            owners=["support"],
+            actor="ana",
+        )
+        world.later(days=14)
+        (digest,) = new(Dispatcher(okra, channels={}), set())
+    assert digest.subject == "Weekly digest for support, week 4 of 2026"
+    assert {item["title"] for item in digest.data["focus"]} == {"Tickets per week"}
+    assert [p["key_result_id"] for p in digest.data["progress"]] == [str(kr.id)]
+    assert "Focus 1. Tickets per week (sam): no check-in" in digest.text
+
+
+# --- a property: when the dispatcher runs does not change what it derives from events -------------
+
+EVENT_KINDS = ["pace_worsened", "confidence_dropped", "target_changed", "action_resolved"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["check_in", "retarget", "bet", "wait"]),
+            st.integers(min_value=0, max_value=20),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_event_notifications_do_not_depend_on_when_the_dispatcher_runs(
+    steps: list[tuple[str, int, bool]],
+) -> None:
+    clock = ManualClock(START)
+    with Okra("memory://", clock=clock) as okra:
+        world = World(okra, clock)
+        subscribe_ana(okra, *EVENT_KINDS)
+        often = Dispatcher(okra, channels={})
+        target = 4
+        for step, number, run_now in steps:
+            world.later(days=1)
+            if step == "check_in":
+                okra.check_in(world.kr, value=number, confidence=number % 11, actor="ana")
+            elif step == "retarget":
+                target = 3 if target == 4 else 4
+                okra.retarget(world.kr, target=target, reason=f"r{number}", actor="ana")
+            elif step == "bet":
+                bet = okra.propose_action(
+                    f"bet {number}",
+                    key_results=[world.kr],
+                    hypothesis="h",
+                    owner="ana",
+                    investment=1,
+                    actor="ana",
+                )
+                okra.resolve_action(bet, outcome="abandoned", learning="l", actor="ana")
+            if run_now:
+                often.derive()
+        often.derive()
+        once = Dispatcher(okra, channels={})
+        once.derive()
+        keys = [p.key for p in often.outbox.items()]
+        assert len(keys) == len(set(keys))
+        assert keys == [p.key for p in once.outbox.items()]

@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import attrs
 
@@ -39,6 +40,7 @@ from okra_core import (
     NotFoundError,
     Notification,
     NotificationKind,
+    Objective,
     ObjectiveStatus,
     Okra,
     PaceStatus,
@@ -434,17 +436,26 @@ def _weekly_digest(okra: Okra, world: World, sub: Subscription, now: datetime) -
         return None  # this week's digest is not due yet
     year, week, _ = now.isocalendar()
     owners = sub.owners
-    focus = okra.focus()
-    items = [i for i in focus.items if not owners or i.owner in owners]
-    lines = [f"Focus {i.rank}. {i.title} ({i.owner}): {i.reason}" for i in items]
+
+    def concerns(*names: str | None) -> bool:
+        # A team that owns objectives sees the items of the people who own their
+        # key results, as the focus list has it.
+        return not owners or any(name in owners for name in names)
+
+    def objective_owner(objective_id: UUID | None) -> str | None:
+        objective = world.get(objective_id) if objective_id is not None else None
+        return objective.owner if isinstance(objective, Objective) else None
+
+    items = [i for i in okra.focus().items if concerns(i.owner, objective_owner(i.objective_id))]
+    lines = [f"Focus {n}. {i.title} ({i.owner}): {i.reason}" for n, i in enumerate(items, 1)]
     if not items:
         lines.append("Nothing needs attention this week.")
     week_ago = now - timedelta(days=7)
     moved = []
     for kr in world.key_results():
-        if owners and kr.owner not in owners:
-            continue
         objective = world.objective_of(kr)
+        if not concerns(kr.owner, objective.owner):
+            continue
         if objective.status is not ObjectiveStatus.ACTIVE:
             continue
         if world.cycle_of(objective).status is not CycleStatus.ACTIVE:
