@@ -652,11 +652,12 @@ def test_a_failing_notifier_does_not_stop_the_others_and_ends_in_dead_letters() 
         assert all(p.attempts == 3 for p in dead)
         boom_key = next(p.key for p in dead if p.notification.channel == "boom")
         assert dispatcher.discard([boom_key]) == 1
-        dispatcher.channels["nowhere"] = "webhook+" + server.url("/late")
-        dispatcher._opened.clear()  # a new configuration, as a restart would read it
-        assert dispatcher.retry() == 1
-        assert dispatcher.run_once().delivered == 1
-        assert dispatcher.dead_letters() == []
+        # Configured at last, as a restart would read it: the same outbox, new channels.
+        channels = {"nowhere": "webhook+" + server.url("/late")}
+        restarted = Dispatcher(okra, channels=channels, outbox=dispatcher.outbox)
+        assert restarted.retry() == 1
+        assert restarted.run_once().delivered == 1
+        assert restarted.dead_letters() == []
         assert [r.path for r in server.requests] == ["/hook", "/late"]
 
 

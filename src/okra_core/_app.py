@@ -1063,8 +1063,8 @@ class Okra:
         channel: str,
         recipient: str,
         actor: str,
-        kinds: Iterable[NotificationKind | str] | None = None,
-        owners: Iterable[str] = (),
+        kinds: Sequence[NotificationKind | str] | None = None,
+        owners: Sequence[str] = (),
     ) -> Subscription:
         """Subscribe ``recipient`` on ``channel`` to notifications (or change what they get).
 

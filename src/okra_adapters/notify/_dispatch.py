@@ -116,6 +116,7 @@ class Dispatcher:
         max_attempts: deliveries tried before a notification becomes a dead letter.
         backoff: the wait after the first failure; it doubles after each.
         max_backoff: the longest wait between two tries.
+        environ: where to read ``OKRA_CHANNEL_*`` (default: ``os.environ``).
 
     Example:
         ``Dispatcher(okra, channels={"mail": "smtp://mail.example.com:587?from=okra@example.com&starttls=1"}).run_once()``
