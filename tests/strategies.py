@@ -47,6 +47,8 @@ from okra_core import (
     KeyResultReweighted,
     Metric,
     Milestone,
+    NotificationKind,
+    NotificationRules,
     ObjectiveAbandoned,
     ObjectiveActivated,
     ObjectiveAligned,
@@ -66,6 +68,8 @@ from okra_core import (
     ScoringPolicy,
     StayAbove,
     StayBelow,
+    SubscriptionAdded,
+    SubscriptionRemoved,
     TaskAdded,
     TaskCompleted,
     TaskReopened,
@@ -280,6 +284,12 @@ def playbook_settings(
         pace_bands=pace_bands(),
         scoring=scoring_policies(),
         max_objectives_per_owner=st.integers(min_value=1, max_value=min(max_whole, 1000)),
+        notifications=st.builds(
+            NotificationRules,
+            confidence_drop=probabilities,
+            closing_days=st.integers(min_value=1, max_value=366),
+            digest_weekday=st.integers(min_value=0, max_value=6),
+        ),
     )
     if non_default:
         return strategy.filter(lambda s: s != PlaybookSettings())
@@ -477,6 +487,15 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
     PlaybookRevised.wire_name: _event(
         PlaybookRevised, settings=playbook_settings(), reason=raw_texts
     ),
+    # subscriptions
+    SubscriptionAdded.wire_name: _event(
+        SubscriptionAdded,
+        channel=raw_texts,
+        recipient=raw_texts,
+        kinds=st.lists(st.sampled_from(NotificationKind), max_size=3).map(tuple),
+        owners=st.lists(raw_texts, max_size=3).map(tuple),
+    ),
+    SubscriptionRemoved.wire_name: _event(SubscriptionRemoved, reason=raw_texts),
 }
 """A strategy per core event type, by wire name."""
 

@@ -12,6 +12,7 @@ import contextlib
 import enum
 import functools
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -48,6 +49,7 @@ from ._events import (
     KeyResultDefined,
     ObjectiveContinued,
     ObjectiveDrafted,
+    SubscriptionAdded,
     TaskAdded,
 )
 from ._explain import Explanation, explain_cycle, explain_key_result, explain_objective
@@ -66,8 +68,10 @@ from ._model import (
     Objective,
     Playbook,
     Stamp,
+    Subscription,
     Task,
     project,
+    subscription_id,
     suggest_grade,
 )
 from ._plugins import Plugins, load_plugins
@@ -101,6 +105,8 @@ from ._values import (
     CycleStatus,
     ExpectedEffect,
     Investment,
+    NotificationKind,
+    NotificationRules,
     ObjectiveKind,
     ObjectiveStatus,
     Outcome,
@@ -1050,6 +1056,103 @@ class Okra:
             self._save(event)
             return self.playbook
 
+    # --- subscriptions to notifications -------------------------------------------------
+
+    def subscribe(
+        self,
+        *,
+        channel: str,
+        recipient: str,
+        actor: str,
+        kinds: Sequence[NotificationKind | str] | None = None,
+        owners: Sequence[str] = (),
+    ) -> Subscription:
+        """Subscribe ``recipient`` on ``channel`` to notifications (or change what they get).
+
+        Args:
+            channel: the short name of a configured channel (``mail``, ``team-chat``);
+                its URL and secrets are configured outside the log.
+            recipient: the address on the channel (an email address, a room).
+            actor: who subscribes them.
+            kinds: the :class:`NotificationKind` values wanted (default: all).
+            owners: only about what these owners are responsible for (default:
+                everyone's).
+
+        Example:
+            ``okra.subscribe(channel="mail", recipient="ana@example.com",
+            kinds=["check_in_due", "weekly_digest"], owners=["ana"], actor="ana")``
+        """
+        with self._command(actor) as stamp:
+            errors = _check_channel(channel)
+            errors += check_text("recipient", recipient, max_length=320)
+            wanted = list(NotificationKind) if kinds is None else []
+            for index, kind in enumerate(_sequence(errors, "kinds", kinds or ())):
+                wanted.append(_enum(errors, f"kinds[{index}]", NotificationKind, kind))
+            if kinds is not None and not errors and not wanted:
+                errors.append(FieldError("kinds", "expected at least one kind"))
+            names = _sequence(errors, "owners", owners)
+            for index, owner in enumerate(names):
+                errors += check_text(f"owners[{index}]", owner, max_length=200)
+            raise_if(errors)
+            ordered = tuple(k for k in NotificationKind if k in wanted)
+            who = tuple(sorted({owner.strip() for owner in names}))
+            entity_id = subscription_id(channel, recipient)
+            state = self._states.get(entity_id)
+            self._authorize(actor, "subscribe", state)
+            if isinstance(state, Subscription):
+                event: Event = self._note(state).change(stamp, kinds=ordered, owners=who)
+            else:
+                event = SubscriptionAdded(
+                    originator_id=entity_id,
+                    originator_version=1,
+                    recorded_at=stamp.at,
+                    actor=stamp.actor,
+                    channel=channel,
+                    recipient=recipient.strip(),
+                    kinds=ordered,
+                    owners=who,
+                )
+            return self._save_one(Subscription, event)
+
+    def unsubscribe(
+        self, *, channel: str, recipient: str, actor: str, reason: str = ""
+    ) -> Subscription:
+        """End the subscription of ``recipient`` on ``channel``."""
+        with self._command(actor) as stamp:
+            errors = _check_channel(channel)
+            errors += check_text("recipient", recipient, max_length=320)
+            errors += check_text("reason", reason, required=False)
+            raise_if(errors)
+            state = self._states.get(subscription_id(channel, recipient))
+            if not isinstance(state, Subscription):
+                raise NotFoundError("subscription", f"{recipient.strip()} on {channel}")
+            self._authorize(actor, "unsubscribe", state)
+            return self._save_one(
+                Subscription, self._note(state).remove(stamp, reason=reason.strip())
+            )
+
+    def subscriptions(self, *, channel: str | None = None) -> list[Subscription]:
+        """The active subscriptions (of one channel), in the order they were made."""
+        return [s for s in self._all(Subscription) if s.active and channel in (None, s.channel)]
+
+    def events_after(
+        self, position: int = 0, *, upto: int | None = None
+    ) -> Iterator[tuple[int, Event]]:
+        """The log after ``position`` (up to ``upto``), oldest first, each event with its position.
+
+        For followers that keep their own place in the log, such as notifiers:
+        read from the store itself, so events of other processes are included.
+        """
+        for path, value in (("position", position), ("upto", upto)):
+            if value is None and path == "upto":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValidationError.single(
+                    path, f"expected a log position (a whole number >= 0), got {value!r}"
+                )
+        for notification in self._notifications(position, upto=upto):
+            yield notification.id, self._decode(notification)
+
     # --- queries --------------------------------------------------------------------
 
     @property
@@ -1986,6 +2089,21 @@ class Okra:
 # --- helpers ------------------------------------------------------------------------
 
 
+_CHANNEL_NAME: Final = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+
+
+def _check_channel(channel: object) -> list[FieldError]:
+    if not isinstance(channel, str) or not _CHANNEL_NAME.match(channel):
+        return [
+            FieldError(
+                "channel",
+                "expected a short channel name (lowercase letters, digits and '-', "
+                f"starting with a letter), got {channel!r}",
+            )
+        ]
+    return []
+
+
 def _kind_name(cls: type[Entity]) -> str:
     return {
         Cycle: "cycle",
@@ -2179,7 +2297,11 @@ def _evolve_settings(settings: PlaybookSettings, changes: dict[str, Any]) -> Pla
         changes["confidence_scale"] = _enum(
             errors, "confidence_scale", ConfidenceScale, changes["confidence_scale"]
         )
-    for name, cls in (("pace_bands", PaceBands), ("scoring", ScoringPolicy)):
+    for name, cls in (
+        ("pace_bands", PaceBands),
+        ("scoring", ScoringPolicy),
+        ("notifications", NotificationRules),
+    ):
         if name in changes and not isinstance(changes[name], cls):
             errors.append(FieldError(name, f"expected a {cls.__name__}"))
     raise_if(errors)

@@ -27,6 +27,7 @@ from ._values import (
     ContinuationMode,
     ExpectedEffect,
     Investment,
+    NotificationKind,
     ObjectiveKind,
     Outcome,
     PlaybookSettings,
@@ -64,6 +65,8 @@ __all__ = [
     "ObjectiveRevised",
     "ObjectiveUnaligned",
     "PlaybookRevised",
+    "SubscriptionAdded",
+    "SubscriptionRemoved",
     "TaskAdded",
     "TaskCompleted",
     "TaskReopened",
@@ -79,6 +82,7 @@ class EntityKind(enum.StrEnum):
     KEY_RESULT = "key_result"
     ACTION = "action"
     PLAYBOOK = "playbook"
+    SUBSCRIPTION = "subscription"
 
 
 @attrs.frozen(kw_only=True)
@@ -497,4 +501,33 @@ class PlaybookRevised(Event):
     """The organisation's OKR rules changed; ``settings`` are the new rules in full."""
 
     settings: PlaybookSettings
+    reason: str
+
+
+# --- subscriptions to notifications ----------------------------------------------
+
+
+@_event("okra.subscription.added")
+@attrs.frozen(kw_only=True)
+class SubscriptionAdded(Event):
+    """Someone subscribed to notifications on a channel (or changed what they get).
+
+    ``channel`` is the short name of a channel whose URL is configured outside the
+    log; ``recipient`` is the address on it (an email address, a chat room);
+    ``kinds`` are the notifications wanted; ``owners`` limits them to what these
+    owners are responsible for (empty: everyone's). A later ``added`` for the same
+    channel and recipient replaces the earlier settings.
+    """
+
+    channel: str
+    recipient: str
+    kinds: tuple[NotificationKind, ...]
+    owners: tuple[str, ...]
+
+
+@_event("okra.subscription.removed")
+@attrs.frozen(kw_only=True)
+class SubscriptionRemoved(Event):
+    """A subscription ended; nothing more is sent to it."""
+
     reason: str

@@ -47,6 +47,8 @@ from ._events import (
     ObjectiveRevised,
     ObjectiveUnaligned,
     PlaybookRevised,
+    SubscriptionAdded,
+    SubscriptionRemoved,
     TaskAdded,
     TaskCompleted,
     TaskReopened,
@@ -61,6 +63,7 @@ from ._values import (
     CycleStatus,
     ExpectedEffect,
     Investment,
+    NotificationKind,
     ObjectiveKind,
     ObjectiveStatus,
     Outcome,
@@ -81,9 +84,11 @@ __all__ = [
     "Objective",
     "Playbook",
     "Stamp",
+    "Subscription",
     "Task",
     "project",
     "round_score",
+    "subscription_id",
     "suggest_grade",
 ]
 
@@ -854,9 +859,97 @@ class Playbook(Entity):
         raise _unexpected(self, event)
 
 
+# --- subscriptions ----------------------------------------------------------------
+
+_SUBSCRIPTIONS = uuid5(UUID("6f6b7261-0000-4000-8000-000000000000"), "okra.subscription")
+
+
+def subscription_id(channel: str, recipient: str) -> UUID:
+    """The id of the one subscription of ``recipient`` on ``channel``.
+
+    Derived from both (the recipient case-insensitively), so subscribing again
+    continues the same stream instead of starting a second subscription.
+    """
+    return uuid5(_SUBSCRIPTIONS, f"{channel.strip()}\n{recipient.strip().lower()}")
+
+
+@attrs.frozen(kw_only=True)
+class Subscription(Entity):
+    """Who gets which notifications on which channel.
+
+    Attributes:
+        channel: the short name of the channel (its URL is configured outside
+            the log).
+        recipient: the address on the channel (an email address, a room).
+        kinds: the notifications wanted.
+        owners: only about what these owners are responsible for (empty:
+            everyone's).
+        active: False once removed (until subscribed again).
+        since: when it was last added or changed. Notifications about events
+            are sent for the events recorded after that (by log position).
+    """
+
+    entity_kind: EntityKind = attrs.field(init=False, default=EntityKind.SUBSCRIPTION)
+    channel: str
+    recipient: str
+    kinds: tuple[NotificationKind, ...]
+    owners: tuple[str, ...]
+    active: bool = True
+    since: datetime
+
+    @property
+    def label(self) -> str:
+        """``recipient on channel``."""
+        return f"{self.recipient} on {self.channel}"
+
+    def wants(self, kind: NotificationKind, owners: tuple[str, ...] = ()) -> bool:
+        """Whether it is active and wants ``kind`` about any of ``owners``.
+
+        With no ``owners`` (something about no one in particular, such as a
+        cycle closing) any subscription to ``kind`` wants it.
+        """
+        if not self.active or kind not in self.kinds:
+            return False
+        return not self.owners or not owners or any(o in self.owners for o in owners)
+
+    def change(
+        self, stamp: Stamp, *, kinds: tuple[NotificationKind, ...], owners: tuple[str, ...]
+    ) -> SubscriptionAdded:
+        """Subscribe again, with these kinds and owners."""
+        if self.active and (kinds, owners) == (self.kinds, self.owners):
+            raise ValidationError.single(
+                "kinds", f"{self.label!r} is already subscribed to exactly these notifications"
+            )
+        return self._next(
+            SubscriptionAdded,
+            stamp,
+            channel=self.channel,
+            recipient=self.recipient,
+            kinds=kinds,
+            owners=owners,
+        )
+
+    def remove(self, stamp: Stamp, *, reason: str) -> SubscriptionRemoved:
+        """End the subscription."""
+        if not self.active:
+            raise self._refuse("remove", "removed already")
+        return self._next(SubscriptionRemoved, stamp, reason=reason)
+
+    def apply(self, event: Event) -> Self:
+        """The state after ``event``."""
+        match event:
+            case SubscriptionAdded(kinds=kinds, owners=owners):
+                return self._touched(
+                    event, kinds=kinds, owners=owners, active=True, since=event.recorded_at
+                )
+            case SubscriptionRemoved():
+                return self._touched(event, active=False)
+        raise _unexpected(self, event)
+
+
 # --- folding events -------------------------------------------------------------
 
-AnyEntity = Cycle | Objective | KeyResult | Action | Playbook
+AnyEntity = Cycle | Objective | KeyResult | Action | Playbook | Subscription
 
 
 def _unexpected(state: Entity, event: Event) -> AssertionError:
@@ -908,6 +1001,15 @@ def _create(event: Event) -> AnyEntity:
             )
         case PlaybookRevised():
             return Playbook.default().apply(event)
+        case SubscriptionAdded():
+            return Subscription(
+                channel=event.channel,
+                recipient=event.recipient,
+                kinds=event.kinds,
+                owners=event.owners,
+                since=event.recorded_at,
+                **_origin(event),
+            )
     raise AssertionError(f"{type(event).__name__} cannot start a stream")
 
 

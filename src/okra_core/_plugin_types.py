@@ -17,8 +17,8 @@ import attrs
 
 if TYPE_CHECKING:
     from ._app import Okra
-    from ._events import Event
     from ._model import KeyResult
+    from ._notification import Channel
     from ._store import ReadModelStore
 
 __all__ = [
@@ -47,7 +47,8 @@ def _name(instance: object, attribute: attrs.Attribute[str], value: str) -> None
 def _scheme(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not _SCHEME.match(value):
         raise ValueError(
-            f"StorageBackend.scheme: expected a lowercase URL scheme without '://', got {value!r}"
+            f"{type(instance).__name__}.{attribute.name}: expected a lowercase URL scheme "
+            f"without '://', got {value!r}"
         )
 
 
@@ -107,18 +108,38 @@ class StorageBackend:
 
 @attrs.frozen(kw_only=True)
 class Notifier:
-    """A channel that tells people about events (mail, chat, a webhook).
+    """A kind of notification channel (a log, a webhook, mail), chosen by URL scheme.
+
+    Users configure each channel by a URL whose scheme picks the notifier
+    (``console://stderr``, ``webhook+https://hooks.example.com/okra``,
+    ``smtp://okra@mail.example.com:587?starttls=1``). okra opens the channel
+    with the notifier's ``open`` and hands it rendered notifications.
 
     Attributes:
-        name: how users choose it in their configuration (``smtp``).
-        description: one line for ``okra plugins``.
-        notify: ``notify(okra, event)``: deliver one recorded event. A notifier
-            that raises is reported and does not stop the others.
+        scheme: the URL scheme it serves, without ``://`` (``smtp``).
+        description: one line for ``okra plugins`` and for error messages.
+        open: ``open(url, secret) -> Channel``: a channel for ``url``; ``secret``
+            is the channel's secret (a password, a signing key) from the
+            environment or settings, or ``None``; secrets never come from the
+            event log. Raise :class:`okra_core.ValidationError` (path ``url``) for a
+            bad URL.
+        example: an example URL, shown when a URL is refused.
+
+    .. versionchanged:: 0.1
+        Registered by URL scheme, opening channels that deliver rendered
+        :class:`okra_core.Notification` objects (was: ``name`` and
+        ``notify(okra, event)``).
     """
 
-    name: str = attrs.field(validator=_name)
+    scheme: str = attrs.field(validator=_scheme)
     description: str = attrs.field(validator=_text)
-    notify: Callable[[Okra, Event], None] = attrs.field(validator=_callable)
+    open: Callable[[str, str | None], Channel] = attrs.field(validator=_callable)
+    example: str = attrs.field(default="", validator=_text)
+
+    @property
+    def name(self) -> str:
+        """The name plugins compete for: the scheme."""
+        return self.scheme
 
 
 @attrs.frozen(kw_only=True)

@@ -26,7 +26,7 @@ import cattrs
 from . import _metrics, _model, _values
 from ._codec import JSONBytes, make_converter
 from ._events import EventRegistry
-from ._model import Action, AnyEntity, Cycle, KeyResult, Objective, Playbook
+from ._model import Action, AnyEntity, Cycle, KeyResult, Objective, Playbook, Subscription
 
 __all__ = ["READ_MODEL_NAME", "dump_states", "fingerprint", "load_states"]
 
@@ -39,6 +39,7 @@ _KINDS: Final[dict[str, type[AnyEntity]]] = {
     "key_result": KeyResult,
     "action": Action,
     "playbook": Playbook,
+    "subscription": Subscription,
 }
 # The modules whose code decides what a state is: folding rules, metrics, values.
 _RULES: Final = (_model, _metrics, _values)

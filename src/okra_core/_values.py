@@ -28,6 +28,8 @@ __all__ = [
     "CycleStatus",
     "ExpectedEffect",
     "Investment",
+    "NotificationKind",
+    "NotificationRules",
     "ObjectiveKind",
     "ObjectiveStatus",
     "Outcome",
@@ -348,6 +350,58 @@ class ScoringPolicy:
         raise_if(errors)
 
 
+class NotificationKind(enum.StrEnum):
+    """What a notification is about; subscriptions choose among these.
+
+    ``check_in_due`` reminds an owner whose key result has had no check-in for the
+    playbook's cadence; ``pace_worsened`` and ``confidence_dropped`` say a key
+    result is slipping; ``action_resolved`` and ``target_changed`` pass on a bet's
+    learning and a moved goalpost with its reason; ``weekly_digest`` is the focus
+    list and the week's progress; ``cycle_closing`` warns that a cycle ends soon;
+    ``scorecard`` gives a cycle's grades when it closes.
+    """
+
+    CHECK_IN_DUE = "check_in_due"
+    PACE_WORSENED = "pace_worsened"
+    CONFIDENCE_DROPPED = "confidence_dropped"
+    ACTION_RESOLVED = "action_resolved"
+    TARGET_CHANGED = "target_changed"
+    WEEKLY_DIGEST = "weekly_digest"
+    CYCLE_CLOSING = "cycle_closing"
+    SCORECARD = "scorecard"
+
+
+@attrs.frozen(kw_only=True)
+class NotificationRules:
+    """When the notification rules fire; part of the playbook.
+
+    The check-in cadence is the playbook's own ``check_in_cadence_days``.
+
+    Attributes:
+        confidence_drop: a fall in stated confidence (as a probability) larger
+            than this, from one check-in to the next, is notified.
+        closing_days: a cycle that ends within this many days is "closing soon".
+        digest_weekday: the day of the week the weekly digest goes out
+            (0 = Monday ... 6 = Sunday).
+
+    .. versionadded:: 0.1
+    """
+
+    confidence_drop: float = number(default=0.2)
+    closing_days: int = 7
+    digest_weekday: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        errors = check_probability("confidence_drop", self.confidence_drop)
+        for name, low, top in (("closing_days", 1, 366), ("digest_weekday", 0, 6)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= top:
+                errors.append(
+                    FieldError(name, f"expected a whole number from {low} to {top}, got {value!r}")
+                )
+        raise_if(errors)
+
+
 @attrs.frozen(kw_only=True)
 class PlaybookSettings:
     """The organisation's OKR rules. Changing them is an event like any other.
@@ -358,6 +412,7 @@ class PlaybookSettings:
         pace_bands: thresholds of the pace status.
         scoring: how grades are read at cycle close.
         max_objectives_per_owner: more than this is overload (a focus warning).
+        notifications: when reminders and warnings are sent.
     """
 
     check_in_cadence_days: int = 7
@@ -365,6 +420,7 @@ class PlaybookSettings:
     pace_bands: PaceBands = attrs.Factory(PaceBands)
     scoring: ScoringPolicy = attrs.Factory(ScoringPolicy)
     max_objectives_per_owner: int = 5
+    notifications: NotificationRules = attrs.Factory(NotificationRules)
 
     def __attrs_post_init__(self) -> None:
         errors: list[FieldError] = []

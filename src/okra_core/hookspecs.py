@@ -73,15 +73,19 @@ def okra_storage_backends() -> Iterable[StorageBackend]:
 
 @hookspec
 def okra_notifiers() -> Iterable[Notifier]:
-    """Notification channels.
+    """Notifiers, each serving one channel URL scheme.
 
     Example:
         ::
 
+            class Printer:
+                def deliver(self, notification):
+                    print(notification.subject)
+
             @hookimpl
             def okra_notifiers():
-                return [Notifier(name="stdout", description="print every event",
-                                 notify=lambda okra, event: print(event))]
+                return [Notifier(scheme="print", description="print each subject",
+                                 open=lambda url, secret: Printer(), example="print://")]
     """
     raise NotImplementedError
 
