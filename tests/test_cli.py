@@ -370,6 +370,9 @@ def test_the_playbook_can_be_shown_and_changed(run: Run) -> None:
     assert shown["check_in_cadence_days"] == 14
     assert shown["pace_bands"]["at_risk"] == 0.5
     assert shown["confidence_scale"] == "percent"
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    before = as_json(run("playbook", "show", "--as-known-at", yesterday, "--json"))
+    assert before["check_in_cadence_days"] == 7
     result = run("playbook", "set", "nope=1", "--reason", "x", code=ExitCode.INVALID)
     assert "not a playbook setting" in result.stderr
     run("playbook", "set", "pace_bands.nope=1", "--reason", "x", code=ExitCode.INVALID)

@@ -29,12 +29,14 @@ from okra_core import (
     Okra,
     OkraError,
     Outcome,
+    Playbook,
     Range,
     Ref,
     RollupPolicy,
     StayAbove,
     StayBelow,
     ValidationError,
+    When,
     to_data,
 )
 
@@ -45,6 +47,7 @@ from ._base import (
     OkraCommand,
     OkraGroup,
     Session,
+    as_of_options,
     confidence_value,
     dumps,
     fail,
@@ -766,11 +769,16 @@ def playbook() -> None:
 
 
 @playbook.command("show")
+@as_of_options
 @json_option
 @with_session
-def playbook_show(sess: Session, as_json: bool) -> None:
-    """The rules in force: cadence, confidence scale, pace bands, scoring."""
+def playbook_show(sess: Session, as_of: When, as_known_at: When, as_json: bool) -> None:
+    """The rules in force (or in force then): cadence, confidence scale, pace bands, scoring."""
     current = sess.okra.playbook
+    if as_of is not None or as_known_at is not None:
+        then = sess.okra.state(current, as_of=as_of, as_known_at=as_known_at)
+        assert isinstance(then, Playbook)
+        current = then
     data = to_data(current.settings)
     if as_json:
         click.echo(dumps(data))
