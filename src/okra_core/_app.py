@@ -54,6 +54,7 @@ from ._explain import Explanation, explain_cycle, explain_key_result, explain_ob
 from ._focus import FocusList, focus
 from ._history import EntityHistory
 from ._history import as_of as _as_of
+from ._ingest import check_import
 from ._metrics import Attainment, Change, Metric, check_value
 from ._model import (
     PLAYBOOK_ID,
@@ -264,6 +265,59 @@ class Okra:
             self._refresh()
             self._checkpoint()
             return sum(state.version for state in self._states.values())
+
+    def import_events(
+        self, events: Iterable[Event | Mapping[str, Any]], *, batch_size: int = 1000
+    ) -> int:
+        """Record events made elsewhere (an export, a migration, a generator), in batches.
+
+        Every record is checked before anything is written: it must decode as a
+        stored record does (a registered type, every field valid), be the next
+        version of its entity's stream (after the store's events and the records
+        before it), fold into that entity's state, refer only to entities that
+        exist (in the store or earlier in ``events``), and not be recorded later
+        than the clock's now. Lifecycle rules of commands are not re-applied: the
+        records are facts that already happened.
+
+        The events are then written ``batch_size`` at a time, each batch in one
+        transaction. Another writer recording into the same stream meanwhile is
+        refused by the store as for any command, so no event is lost: the batch
+        that meets it is not written, the batches before it stay recorded (a note
+        on the error says how many events), and the rest is not attempted.
+
+        Args:
+            events: :class:`Event` objects, or their plain data as :func:`to_data`
+                gives it (``{"type": "okra.key_result.checked_in",
+                "originator_id": ..., "originator_version": ..., ...}``), as read
+                from JSON.
+            batch_size: how many events to write per transaction (at least 1).
+
+        Returns:
+            The number of events recorded.
+
+        Raises:
+            ValidationError: if any record is wrong; each problem's path is
+                ``events[index].field`` (``events[3].value``). Nothing is written.
+            ConcurrencyError: another writer got to one of the streams first.
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValidationError.single("batch_size", "expected a whole number >= 1")
+        with self._lock:
+            self._refresh()
+            checked = check_import(
+                events, self._states, self._codec, as_utc("clock", self.clock.now())
+            )
+            self._reads = {}
+            try:
+                for start in range(0, len(checked), batch_size):
+                    try:
+                        self._save(*checked[start : start + batch_size])
+                    except ConcurrencyError as exc:
+                        exc.add_note(f"{start} of the {len(checked)} events were recorded")
+                        raise
+            finally:
+                self._reads = None
+            return len(checked)
 
     def __enter__(self) -> Okra:
         return self
