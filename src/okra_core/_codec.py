@@ -25,6 +25,7 @@ from ._clock import as_utc
 from ._errors import EventDecodeError, FieldError, ValidationError
 from ._events import CORE_EVENTS, Event, EventRegistry
 from ._metrics import METRIC_KINDS, Metric
+from ._model import CheckIn, CheckIns
 
 __all__ = ["EventCodec", "JSONBytes", "OkraMapper", "make_converter"]
 
@@ -188,6 +189,14 @@ def make_converter() -> cattrs.Converter:
         _is_set, lambda value: sorted(converter.unstructure(item) for item in value)
     )
     _register_metric_union(converter)
+    # A key result's check-ins (in states): a list, like a tuple.
+    as_tuple = tuple[CheckIn, ...]
+    converter.register_structure_hook(
+        CheckIns, lambda value, _: CheckIns(converter.structure(value, as_tuple))
+    )
+    converter.register_unstructure_hook(
+        CheckIns, lambda value: converter.unstructure(tuple(value), as_tuple)
+    )
     return converter
 
 
