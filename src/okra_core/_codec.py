@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, get_args, get_origin
+from typing import Any, Final, get_args, get_origin
 from uuid import UUID
 
 import cattrs
@@ -26,6 +26,7 @@ from ._errors import EventDecodeError, FieldError, ValidationError
 from ._events import CORE_EVENTS, Event, EventRegistry
 from ._metrics import METRIC_KINDS, Metric
 from ._model import CheckIn, CheckIns
+from ._values import Confidence
 
 __all__ = ["EventCodec", "JSONBytes", "OkraMapper", "make_converter"]
 
@@ -115,9 +116,14 @@ def _strict_uuid(value: object, _: type) -> UUID:
 
 
 def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
-    for member in cls:
-        if member.value == value and type(value) is type(member.value):
-            return member
+    # One dict lookup (a hot path: every check-in has a source and a confidence
+    # scale); the type check keeps True from passing for 1, or 1 for 1.0.
+    try:
+        member = cls._value2member_map_.get(value)
+    except TypeError:  # unhashable: no member has that value
+        member = None
+    if member is not None and type(value) is type(member.value):
+        return member
     expected = ", ".join(str(member.value) for member in cls)
     raise ValueError(f"expected one of {expected}, got {value!r}")
 
@@ -132,7 +138,8 @@ def _or_enum(hook: Callable[[object, Any], Any]) -> Callable[[object, Any], Any]
 
 
 def _unstructure_enum(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
+    # _value_ rather than the value property: the same, without a descriptor call.
+    return value._value_ if isinstance(value, enum.Enum) else value
 
 
 def _is_variadic_tuple(cls: Any) -> bool:
@@ -189,6 +196,7 @@ def make_converter() -> cattrs.Converter:
         _is_set, lambda value: sorted(converter.unstructure(item) for item in value)
     )
     _register_metric_union(converter)
+    _register_confidence_cache(converter)
     # A key result's check-ins (in states): a list, like a tuple.
     as_tuple = tuple[CheckIn, ...]
     converter.register_structure_hook(
@@ -198,6 +206,40 @@ def make_converter() -> cattrs.Converter:
         CheckIns, lambda value: converter.unstructure(tuple(value), as_tuple)
     )
     return converter
+
+
+_CONFIDENCE_CACHE_SIZE: Final = 4096
+
+
+def _register_confidence_cache(converter: cattrs.Converter) -> None:
+    """Decode each distinct stored confidence once, then reuse the (immutable) value.
+
+    Nearly every check-in states a confidence, from a handful of values ("7" on
+    0-10); checking and building each anew was a third of decoding a check-in.
+    Only exact, well-typed records are cached, so every error still comes from
+    the strict hook with its field path.
+    """
+    strict = converter.get_structure_hook(Confidence)
+    cache: dict[tuple[object, ...], Confidence] = {}
+
+    def structure(value: object, cls: Any) -> Confidence:
+        if type(value) is dict and len(value) == 3:
+            probability, scale, given = (
+                value.get("probability"),
+                value.get("scale"),
+                value.get("given"),
+            )
+            if type(scale) is str and type(given) is str and type(probability) in (float, int):
+                key = (type(probability), probability, scale, given)
+                found = cache.get(key)
+                if found is None:
+                    found = strict(value, cls)
+                    if len(cache) < _CONFIDENCE_CACHE_SIZE:
+                        cache[key] = found
+                return found
+        return strict(value, cls)  # type: ignore[no-any-return]
+
+    converter.register_structure_hook(Confidence, structure)
 
 
 def _is_set(t: Any) -> bool:
