@@ -30,8 +30,8 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run(mode: str, only: set[str]) -> dict[str, Any]:
-    sizes = suite.SIZES[mode]
+def run(mode: str, only: set[str], overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    sizes = {**suite.SIZES[mode], **(overrides or {})}
     results: dict[str, Any] = {}
     wanted = [w for w in WORKLOADS if not only or w in only]
     with suite.scratch_directory() as scratch:
@@ -118,10 +118,26 @@ def main() -> None:
     parser.add_argument(
         "--output", default="bench-results.json", help="where to write the JSON results"
     )
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="SIZE=N",
+        help=f"override sizes of the mode: {', '.join(suite.SIZES['full'])}",
+    )
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        if key not in suite.SIZES[mode]:
+            parser.error(f"unknown size {key!r}")
+        overrides[key] = json.loads(value)
+    if overrides:
+        mode += " (sizes changed: " + ", ".join(args.set) + ")"
     print(f"okra benchmarks, {mode} mode", file=sys.stderr, flush=True)
-    report = run(mode, set(args.only))
+    report = run("quick" if args.quick else "full", set(args.only), overrides)
+    report["mode"] = mode
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     m = report["machine"]
     print(f"\n{mode} mode, {m['cpus']} CPUs, Python {m['python']}, {m['platform']}\n")

@@ -304,20 +304,23 @@ class Okra:
             raise ValidationError.single("batch_size", "expected a whole number >= 1")
         with self._lock:
             self._refresh()
-            checked = check_import(
-                events, self._states, self._codec, as_utc("clock", self.clock.now())
+            batches = check_import(
+                events, self._states, self._codec, as_utc("clock", self.clock.now()), batch_size
             )
+            total = sum(len(batch) for batch, _ in batches)
             self._reads = {}
+            done = 0
             try:
-                for start in range(0, len(checked), batch_size):
+                for batch, folded in batches:
                     try:
-                        self._save(*checked[start : start + batch_size])
+                        self._save(*batch, folded=folded)
                     except ConcurrencyError as exc:
-                        exc.add_note(f"{start} of the {len(checked)} events were recorded")
+                        exc.add_note(f"{done} of the {total} events were recorded")
                         raise
+                    done += len(batch)
             finally:
                 self._reads = None
-            return len(checked)
+            return total
 
     def __enter__(self) -> Okra:
         return self
@@ -1716,11 +1719,14 @@ class Okra:
         if self._position - self._saved_position >= _CHECKPOINT_EVERY:
             self._checkpoint()
 
-    def _apply(self, event: Event) -> None:
+    def _apply(self, event: Event, folded: Mapping[UUID, AnyEntity] | None = None) -> None:
         state = self._states.get(event.originator_id)
         if state is not None and event.originator_version <= state.version:
             return  # already folded in (a save interrupted before it moved the position)
-        state = self._states[event.originator_id] = project(state, event)
+        after = folded.get(event.originator_id) if folded else None
+        if after is None or after.version != event.originator_version:
+            after = project(state, event)
+        state = self._states[event.originator_id] = after
         history = self._histories.get(event.originator_id)
         if history is None and self._all_histories:
             history = self._histories[event.originator_id] = EntityHistory()
@@ -1752,12 +1758,18 @@ class Okra:
             self._reads[state.id] = state.version
         return state
 
-    def _save(self, *events: Event, nothing_added: bool = False) -> None:
+    def _save(
+        self,
+        *events: Event,
+        nothing_added: bool = False,
+        folded: Mapping[UUID, AnyEntity] | None = None,
+    ) -> None:
         """Record ``events`` in one write, or none of them.
 
         The entities the command noted must still be at the versions it read;
         with ``nothing_added``, nothing at all may have been recorded since its
-        read (a close must see every key result of its cycle).
+        read (a close must see every key result of its cycle). ``folded``: states
+        after the events, already computed (by an import's checks).
         """
         written = {e.originator_id for e in events}
         reads = {i: v for i, v in (self._reads or {}).items() if i not in written}
@@ -1765,7 +1777,7 @@ class Okra:
         if nothing_added:
             guard["read_position"] = self._position
         try:
-            recordings = self._store.save(*events, **guard)
+            recordings = self._store.record(events, **guard)
         except ReadConflictError as exc:
             raise ConcurrencyError([exc.entity_id]) from exc
         except LogMovedError as exc:
@@ -1775,7 +1787,7 @@ class Okra:
         except PersistenceError as exc:
             raise StorageError(f"cannot write to {self._shown_url}: {exc}") from exc
         for event in events:
-            self._apply(event)
+            self._apply(event, folded)
         for recording in recordings:
             notification_id = recording.notification.id
             if notification_id == self._position + 1:

@@ -124,7 +124,8 @@ def check_import(
     states: Mapping[UUID, AnyEntity],
     codec: EventCodec,
     now: datetime,
-) -> list[Event]:
+    batch_size: int,
+) -> list[tuple[list[Event], dict[UUID, AnyEntity]]]:
     """The events of ``records``, each checked; raises for any problem in any of them.
 
     Args:
@@ -132,12 +133,19 @@ def check_import(
         states: the store's current states (not changed).
         codec: decodes and checks each record, as stored records are.
         now: no record may have been recorded after this.
+        batch_size: how many events to a batch.
+
+    Returns:
+        The batches, each with the states of the entities it touched, as folded
+        to its end (so that recording a batch need not fold it again).
 
     Raises:
         ValidationError: listing every problem found (up to a hundred), each with
             the path ``events[index].field``; nothing is to be written.
     """
+    batches: list[tuple[list[Event], dict[UUID, AnyEntity]]] = []
     events: list[Event] = []
+    touched: dict[UUID, AnyEntity] = {}
     folded: dict[UUID, AnyEntity] = {}  # the states as the import leaves them
     errors: list[FieldError] = []
     for index, record in enumerate(records):
@@ -154,9 +162,15 @@ def check_import(
             errors += problems
             continue
         events.append(event)
+        touched[event.originator_id] = folded[event.originator_id]
+        if len(events) == batch_size:
+            batches.append((events, touched))
+            events, touched = [], {}
     if errors:
         raise ValidationError(errors, summary="nothing was imported")
-    return events
+    if events:
+        batches.append((events, touched))
+    return batches
 
 
 def _check(
