@@ -13,7 +13,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, Self, TypeVar, overload
+from typing import Any, Self, TypeVar, cast, overload
 from uuid import UUID, uuid5
 
 import attrs
@@ -93,6 +93,7 @@ PLAYBOOK_ID = uuid5(UUID("6f6b7261-0000-4000-8000-000000000000"), "okra.playbook
 """The id of the one playbook stream of an okra store."""
 
 Ev = TypeVar("Ev", bound=Event)
+R = TypeVar("R")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -474,18 +475,34 @@ class CheckIns(Sequence[CheckIn]):
         True
     """
 
-    __slots__ = ("_items", "_length")
+    __slots__ = ("_derived", "_items", "_length")
 
     def __init__(self, check_ins: Iterable[CheckIn] = ()) -> None:
         self._items: list[CheckIn] = list(check_ins)
         self._length = len(self._items)
+        self._derived: dict[str, Any] | None = None
 
     @classmethod
     def _view(cls, items: list[CheckIn], length: int) -> CheckIns:
         view = cls.__new__(cls)
         view._items = items
         view._length = length
+        view._derived = None
         return view
+
+    def derived(self, name: str, compute: Callable[[CheckIns], R]) -> R:
+        """``compute(self)``, computed once per sequence (it never changes).
+
+        For figures derived from all the check-ins, such as a key result's trend:
+        a state whose check-ins did not change keeps its sequence, so a query
+        asked again does not recompute them. ``name`` tells the figures apart.
+        """
+        derived = self._derived
+        if derived is None:
+            derived = self._derived = {}
+        if name not in derived:
+            derived[name] = compute(self)
+        return cast(R, derived[name])
 
     def __len__(self) -> int:
         return self._length
@@ -501,7 +518,7 @@ class CheckIns(Sequence[CheckIn]):
             start, stop, step = index.indices(self._length)
             if start == 0 and step == 1:
                 return self.prefix(stop)
-            return CheckIns(self._items[start:stop:step] if stop > start or step < 0 else ())
+            return CheckIns(self._items[: self._length][index])
         if index < 0:
             index += self._length
         if not 0 <= index < self._length:
@@ -512,8 +529,8 @@ class CheckIns(Sequence[CheckIn]):
         return itertools.islice(self._items, self._length)
 
     def __reversed__(self) -> Iterator[CheckIn]:
-        items = self._items
-        return (items[i] for i in range(self._length - 1, -1, -1))
+        # From the end of the shared list, skipping the check-ins after this view.
+        return itertools.islice(reversed(self._items), len(self._items) - self._length, None)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, CheckIns):
