@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from okra_core import CheckIn, CheckIns, CheckInSource
+from okra_core import Change, CheckIn, CheckIns, CheckInSource, ManualClock, Okra
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -60,3 +61,28 @@ def test_every_version_keeps_its_own_check_ins_in_order(plan: list[tuple[int, in
             assert check_ins.effective_by(at) == cut
             assert check_ins.prefix(cut) == expected[:cut]
         assert hash(check_ins) == hash(expected)
+
+
+def test_a_replay_folds_runs_of_check_ins_to_the_state_folded_one_by_one(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.sqlite'}"
+    with Okra(url, clock=clock) as okra:
+        cycle = okra.plan_cycle("Q", start=date(2026, 1, 1), end=date(2026, 3, 31), actor="ana")
+        okra.start_cycle(cycle, actor="ana")
+        goal = okra.draft_objective("Goal", cycle=cycle, owner="ana", actor="ana")
+        kr = okra.add_key_result(goal, "KR", metric=Change(baseline=0, target=100), actor="ana")
+        other = okra.add_key_result(goal, "Other", metric=Change(baseline=0, target=9), actor="ana")
+        okra.activate_objective(goal, actor="ana")
+        for n in range(40):
+            clock.advance(timedelta(hours=1))
+            # Mostly in order, some backdated, now and then another key result between.
+            back = timedelta(hours=5) if n % 7 == 3 else timedelta(0)
+            okra.check_in(kr, value=n, actor="ana", effective_at=clock.now() - back)
+            if n % 9 == 0:
+                okra.check_in(other, value=n % 9, actor="bo")
+            if n == 20:
+                okra.reweight(kr, weight=2, actor="ana")
+        live = [okra.key_result(kr), okra.key_result(other)]
+    with Okra(url, persist_read_model=False) as replayed:
+        assert [replayed.key_result(kr), replayed.key_result(other)] == live
