@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import json
 import math
+import types
 import typing
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -322,6 +323,7 @@ class EventCodec:
         self.registry = registry if registry is not None else CORE_EVENTS
         self.converter = make_converter()
         self._fast: dict[type[Event], FastStructure | None] = {}
+        self._exact: dict[type, Callable[[Any], bool] | None] = {}
 
     def encode(self, event: Event) -> tuple[str, dict[str, Any]]:
         """The wire name and fields (without the originator) of ``event``."""
@@ -334,6 +336,27 @@ class EventCodec:
         if cls.schema_version > 1:
             data[_SCHEMA_KEY] = cls.schema_version
         return cls.wire_name, data
+
+    def checked(self, event: Event) -> Event:
+        """``event`` as the store would give it back, or an error naming its bad fields.
+
+        An event whose every field already has exactly the type and form decoding
+        gives (floats as floats, instants in UTC, nested values likewise) is
+        returned as it is; any other is encoded and decoded again, which
+        normalises it or raises.
+
+        Raises:
+            EventDecodeError: a field is invalid (its path is in the message).
+            TypeError: the event's type is not registered.
+        """
+        cls = type(event)
+        exact = self._exact.get(cls, _UNBUILT)
+        if exact is _UNBUILT:
+            exact = self._exact[cls] = _exact_checker(cls)
+        if exact is not None and exact(event):
+            return event
+        wire_name, data = self.encode(event)
+        return self.decode(wire_name, event.originator_id, event.originator_version, data)
 
     def decode(
         self, wire_name: str, originator_id: UUID, originator_version: int, data: object
@@ -474,6 +497,64 @@ def _fast_value(converter: cattrs.Converter, hint: Any) -> Callable[[Any], Any]:
         return lambda value: None if value is None else inner(value)
     hook = converter.get_structure_hook(hint)
     return lambda value: hook(value, hint)
+
+
+def _exact_checker(cls: type) -> Callable[[Any], bool] | None:
+    """Whether an object of attrs class ``cls`` is exactly as decoding would make it.
+
+    None if some field's type is not one this knows (the caller round-trips).
+    """
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # annotations that cannot be resolved
+        return None
+    checks: list[tuple[str, Callable[[Any], bool]]] = []
+    for field in attrs.fields(cls):
+        check = _exact_value(hints[field.name])
+        if check is None:
+            return None
+        checks.append((field.name, check))
+
+    def exact(value: Any) -> bool:
+        return type(value) is cls and all(check(getattr(value, name)) for name, check in checks)
+
+    return exact
+
+
+def _exact_value(hint: Any) -> Callable[[Any], bool] | None:
+    """A check that a value of type ``hint`` survives encoding and decoding unchanged."""
+    simple = _EXACT.get(hint)
+    if simple is not None:
+        return simple
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return lambda value: type(value) is hint
+    if isinstance(hint, type) and attrs.has(hint):
+        return _exact_checker(hint)
+    args = get_args(hint)
+    if get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _exact_value(args[0])
+        return (
+            None
+            if item is None
+            else lambda value: type(value) is tuple and all(item(i) for i in value)
+        )
+    if args and get_origin(hint) in (typing.Union, types.UnionType):
+        options = [_exact_value(arg) for arg in args]
+        if any(option is None for option in options):
+            return None
+        return lambda value: any(option(value) for option in options)  # type: ignore[misc]
+    return None
+
+
+_EXACT: Final[dict[Any, Callable[[Any], bool]]] = {
+    str: lambda value: type(value) is str,
+    float: lambda value: type(value) is float and math.isfinite(value),
+    int: lambda value: type(value) is int,
+    bool: lambda value: type(value) is bool,
+    UUID: lambda value: type(value) is UUID,
+    datetime: lambda value: type(value) is datetime and value.tzinfo is UTC,
+    type(None): lambda value: value is None,
+}
 
 
 def _fast_str(value: Any) -> str:

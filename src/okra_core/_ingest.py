@@ -64,13 +64,12 @@ def _references(event: Event) -> list[tuple[str, UUID | None, tuple[type[AnyEnti
 def _decode(codec: EventCodec, record: object, path: str) -> Event:
     """An event given as an :class:`Event` or as plain data (``to_data`` form)."""
     if isinstance(record, Event):
-        # Round-trip it through the codec: the same checks as a stored record.
-        wire_name, data = codec.encode(record) if _registered(codec, record) else ("", {})
-        if not wire_name:
+        if not _registered(codec, record):
             raise ValidationError.single(
                 f"{path}.type", f"{type(record).__qualname__} is not a registered event type"
             )
-        return codec.decode(wire_name, record.originator_id, record.originator_version, data)
+        # The same checks as a stored record: it must be as decoding would make it.
+        return codec.checked(record)
     if not isinstance(record, Mapping):
         raise ValidationError.single(
             path, f"expected an event or an object with a type, got {type(record).__name__}"
