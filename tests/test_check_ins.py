@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from okra_core import Change, CheckIn, CheckIns, CheckInSource, ManualClock, Okra
+from okra_core import Change, CheckIn, CheckIns, CheckInSource, KeyResult, ManualClock, Okra
+from okra_core._history import EntityHistory, as_of
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -86,3 +88,49 @@ def test_a_replay_folds_runs_of_check_ins_to_the_state_folded_one_by_one(
         live = [okra.key_result(kr), okra.key_result(other)]
     with Okra(url, persist_read_model=False) as replayed:
         assert [replayed.key_result(kr), replayed.key_result(other)] == live
+
+
+def test_time_travel_takes_the_definition_as_folding_would(clock: ManualClock) -> None:
+    with Okra("memory://", clock=clock) as okra:
+        cycle = okra.plan_cycle("Q", start=date(2026, 1, 1), end=date(2026, 3, 31), actor="ana")
+        okra.start_cycle(cycle, actor="ana")
+        goal = okra.draft_objective("Goal", cycle=cycle, owner="ana", actor="ana")
+        kr = okra.add_key_result(goal, "KR", metric=Change(baseline=0, target=100), actor="ana")
+        okra.activate_objective(goal, actor="ana")
+        for n in range(30):
+            clock.advance(timedelta(hours=1))
+            okra.check_in(
+                kr, value=n, actor="ana", effective_at=clock.now() - timedelta(hours=n % 3)
+            )
+            if n == 10:
+                okra.retarget(kr, target=80, reason="scope", actor="bo")
+            if n == 20:
+                first = okra.key_result(kr).check_ins[0]
+                okra.correct_check_in(first, value=1.5, reason="typo", actor="ana")
+                okra.retract_check_in(okra.key_result(kr).check_ins[2], reason="dup", actor="ana")
+                okra.reweight(kr, weight=3, actor="ana")
+        events = list(okra.history(kr))
+    history = EntityHistory()
+    for event in events:
+        history.append(event)
+    instants = sorted({e.recorded_at for e in events})
+    for at in [
+        instants[0] - timedelta(hours=1),
+        *instants,
+        *(t + timedelta(minutes=30) for t in instants),
+    ]:
+        for known in (None, at, at + timedelta(hours=5)):
+            # as_of without the definition index: fold the events known by then.
+            defined_by = at if known is None else min(at, known)
+            state = history.known_at(defined_by)
+            found = as_of(history, at, known)
+            if state is None:
+                assert found is None
+                continue
+            assert isinstance(state, KeyResult)
+            latest = history.latest if known is None else history.known_at(known)
+            assert isinstance(latest, KeyResult)
+            expected = attrs.evolve(
+                state, check_ins=latest.check_ins_by(at), retracted_ids=latest.retracted_ids
+            )
+            assert found == expected

@@ -44,8 +44,8 @@ class EntityHistory:
         self._snapshots: list[tuple[int, AnyEntity]] = []  # (events folded, state)
         self._every = _SNAPSHOT_EVERY
         self._latest: AnyEntity | None = None
-        # (events folded, state) after every event that is not about check-ins:
-        # a key result's definition at any version, without folding check-ins.
+        # For a key result, (events folded, state) after every event that is not
+        # about check-ins: its definition at any version, without folding check-ins.
         self._definitions: list[tuple[int, AnyEntity]] = []
 
     def __len__(self) -> int:
@@ -73,7 +73,9 @@ class EntityHistory:
             )
         self._latest = state if state is not None else project(self._latest, event)
         self.events.append(event)
-        if not isinstance(event, _CHECK_IN_EVENTS):
+        if isinstance(self._latest, KeyResult) and not isinstance(event, _CHECK_IN_EVENTS):
+            # Only key results: the states of other entities may each hold a
+            # copy of something long (an action's tasks), and need no such index.
             self._definitions.append((len(self.events), self._latest))
         previous = self._recorded[-1] if self._recorded else event.recorded_at
         self._recorded.append(max(previous, event.recorded_at))
