@@ -11,7 +11,7 @@ import bisect
 import contextlib
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Self, TypeVar, cast, overload
 from uuid import UUID, uuid5
@@ -480,7 +480,7 @@ class CheckIns(Sequence[CheckIn]):
     def __init__(self, check_ins: Iterable[CheckIn] = ()) -> None:
         self._items: list[CheckIn] = list(check_ins)
         self._length = len(self._items)
-        self._derived: dict[str, Any] | None = None
+        self._derived: dict[Hashable, Any] | None = None
 
     @classmethod
     def _view(cls, items: list[CheckIn], length: int) -> CheckIns:
@@ -490,19 +490,20 @@ class CheckIns(Sequence[CheckIn]):
         view._derived = None
         return view
 
-    def derived(self, name: str, compute: Callable[[CheckIns], R]) -> R:
-        """``compute(self)``, computed once per sequence (it never changes).
+    def derived(self, key: Hashable, compute: Callable[[CheckIns], R]) -> R:
+        """``compute(self)``, computed once per sequence (it never changes) and ``key``.
 
         For figures derived from all the check-ins, such as a key result's trend:
         a state whose check-ins did not change keeps its sequence, so a query
-        asked again does not recompute them. ``name`` tells the figures apart.
+        asked again does not recompute them. ``key`` tells the figures apart and
+        holds whatever else they depend on (a metric, an instant).
         """
         derived = self._derived
         if derived is None:
             derived = self._derived = {}
-        if name not in derived:
-            derived[name] = compute(self)
-        return cast(R, derived[name])
+        if key not in derived:
+            derived[key] = compute(self)
+        return cast(R, derived[key])
 
     def __len__(self) -> int:
         return self._length

@@ -395,6 +395,13 @@ def forecast(key_result: KeyResult, cycle: Cycle) -> Forecast:
     (done or not) has no trend. The forecast attainment applies the current
     metric to the forecast value, uncapped.
     """
+    # The same check-ins, metric, unit and end always give the same forecast,
+    # and a key result keeps its check-ins while they do not change.
+    key = ("forecast", key_result.metric, key_result.unit, cycle.ends_at)
+    return key_result.check_ins.derived(key, lambda _: _forecast(key_result, cycle))
+
+
+def _forecast(key_result: KeyResult, cycle: Cycle) -> Forecast:
     check_ins = key_result.check_ins
     end = cycle.ends_at
 
