@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "okra needs Python 3.11 or newer"'
@@ -30,8 +30,8 @@ demo: $(VENV)/.installed
 	$(BIN)/okra demo
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src tests examples
+	$(BIN)/ruff check src tests examples bench
+	$(BIN)/ruff format --check src tests examples bench
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
@@ -40,6 +40,14 @@ pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# The benchmark suite (docs/performance.md): a table on stdout, bench-results.json
+# at the root. The full mode takes many minutes; bench-quick only proves it runs.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench
+
+bench-quick: $(VENV)/.installed-dev
+	$(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

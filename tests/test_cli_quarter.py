@@ -158,7 +158,8 @@ def test_a_quarter_from_the_shell_survives_export_and_import(tmp_path: Path) -> 
     for query in (["scorecard", "Q"], ["bets"], ["history", reply_id], ["review", "Q"]):
         assert _without_now(data(copy, *query)) == _without_now(data(store, *query))
     again = run(copy, "import", str(log), code=3)
-    assert "already recorded" in again.stderr
+    assert "line 1: its events are already in this store" in again.stderr
+    assert "hint: nothing to do" in again.stderr
 
 
 def _without_now(value: Any) -> Any:

@@ -707,7 +707,7 @@ def test_carry_over_takes_unmet_key_results_rebaselined_at_their_latest_value(
         assert kr.objective_id == new.id
         assert (kr.unit, kr.weight, kr.owner) == (source_kr.unit, source_kr.weight, source_kr.owner)
         assert kr.original_metric == kr.metric
-        assert (kr.check_ins, kr.grade) == ((), None)
+        assert (tuple(kr.check_ins), kr.grade) == ((), None)
     assert by_title["ARR"].owner == "cy"
     assert by_title["Beta"].weight == 0.5
 

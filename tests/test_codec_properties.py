@@ -42,6 +42,7 @@ from okra_core import (
     PlaybookRevised,
     PlaybookSettings,
 )
+from okra_core._codec import _exact_checker, _fast_structurer
 from okra_core._store import EventStoreApp, store_env
 from tests.strategies import EVENT_STRATEGIES, events
 
@@ -103,6 +104,47 @@ def test_codec_round_trip(wire_name: str, data: st.DataObject) -> None:
     assert not set(ORIGIN) & set(fields)
     decoded = codec.decode(name, event.originator_id, event.originator_version, fields)
     _assert_same_event(decoded, event)
+
+
+@pytest.mark.parametrize("wire_name", WIRE_NAMES)
+@per_type
+@given(data=st.data())
+def test_the_quick_decoder_takes_every_well_formed_record_as_the_strict_one_does(
+    wire_name: str, data: st.DataObject
+) -> None:
+    event = data.draw(EVENT_STRATEGIES[wire_name])
+    _, fields = CODEC.encode(event)
+    quick = _fast_structurer(CODEC.converter, type(event))
+    assert quick is not None
+    fast = quick(fields, event.originator_id, event.originator_version)
+    strict = CODEC._decode_strictly(
+        wire_name, event.originator_id, event.originator_version, fields
+    )
+    assert fast is not None, "a well-formed record fell back to the strict decoder"
+    _assert_same_event(fast, event)
+    _assert_same_event(strict, event)
+
+
+@pytest.mark.parametrize("wire_name", WIRE_NAMES)
+@per_type
+@given(data=st.data())
+def test_an_event_is_checked_as_its_round_trip_through_the_store(
+    wire_name: str, data: st.DataObject
+) -> None:
+    event = data.draw(EVENT_STRATEGIES[wire_name])
+    name, fields = CODEC.encode(event)
+    trip = CODEC.decode(name, event.originator_id, event.originator_version, fields)
+    checked = CODEC.checked(event)
+    _assert_same_event(checked, event)
+    assert checked == trip
+    if _exact_checker(type(event)) is not None:  # the others are always round-tripped
+        assert CODEC.checked(trip) is trip, "a decoded event is not taken as it is"
+    # Only exact events are taken as they are: the others come back normalised.
+    assert CODEC.encode(checked) == CODEC.encode(trip)
+
+
+def test_check_ins_are_checked_without_a_round_trip() -> None:
+    assert _exact_checker(CORE_EVENTS["okra.key_result.checked_in"]) is not None
 
 
 @pytest.mark.parametrize("use_orjson", [False, True], ids=["stdlib-json", "orjson"])

@@ -56,6 +56,7 @@ from ._explain import Explanation, explain_cycle, explain_key_result, explain_ob
 from ._focus import FocusList, focus
 from ._history import EntityHistory
 from ._history import as_of as _as_of
+from ._ingest import check_import, to_record
 from ._metrics import Attainment, Change, Metric, check_value
 from ._model import (
     PLAYBOOK_ID,
@@ -95,7 +96,6 @@ from ._store import (
     open_store,
     redact_url,
 )
-from ._transfer import check_import, to_record
 from ._values import (
     AlignmentLink,
     CheckInSource,
@@ -271,6 +271,88 @@ class Okra:
             self._refresh()
             self._checkpoint()
             return sum(state.version for state in self._states.values())
+
+    def import_events(
+        self,
+        events: Iterable[Event | Mapping[str, Any]],
+        *,
+        actor: str,
+        batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Record events made elsewhere (an export, a migration, a generator).
+
+        Every record is checked before anything is written: it must decode as a
+        stored record does, be the next version of its entity's stream (after
+        the store's events and the records before it) with an event of that
+        entity's kind, be recorded no later than now and no earlier than the
+        event before it, fold into its entity's state, refer only to entities
+        of the right kind that exist (in the store or earlier in ``events``)
+        without an alignment loop, and reuse no check-in or task id. Lifecycle
+        rules of commands are not applied again: the records are facts that
+        already happened, and keep their own recorded time and actor.
+
+        By default all the events are written in one transaction: all or none.
+        With ``batch_size``, each batch is one transaction; another writer
+        recording into the same stream meanwhile is refused by the store as for
+        any command, so no event is lost: the batch that meets it is not
+        written, the batches before it stay recorded (a note on the error says
+        how many events) and the rest is not attempted. Observers
+        (``okra_event_recorded``) hear of every event recorded.
+
+        Args:
+            events: :class:`Event` objects, or their plain records as
+                :meth:`export_records` gives them (``{"type":
+                "okra.key_result.checked_in", "originator_id": ...,
+                "originator_version": ..., ...}``), as read from JSON.
+            actor: who imports; the authorizer is asked about ``import_events``.
+            batch_size: events per transaction (at least 1; default: all).
+            progress: called with the count of records checked so far.
+
+        Returns:
+            The number of events recorded.
+
+        Raises:
+            ValidationError: if any record is wrong; each problem's path starts
+                with the record's index (``events[3].value``). Nothing is written.
+            ConcurrencyError: another writer got to one of the streams first.
+            PermissionDeniedError: the actor may not import.
+        """
+        errors = check_text("actor", actor, max_length=200)
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):
+            errors.append(FieldError("batch_size", "expected a whole number >= 1, or None"))
+        raise_if(errors)
+        with self._lock:
+            self._refresh()
+            self._authorize(actor, "import_events", None)
+            batches = check_import(
+                events,
+                self._states,
+                self._codec,
+                now=as_utc("clock", self.clock.now()),
+                known_ids=self._id_in_use,
+                batch_size=batch_size,
+                progress=progress,
+            )
+            total = sum(len(batch) for batch, _ in batches)
+            self._reads = {}
+            done = 0
+            try:
+                for batch, folded in batches:
+                    try:
+                        self._save(*batch, folded=folded)
+                    except ConcurrencyError as exc:
+                        exc.add_note(f"{done} of the {total} events were recorded")
+                        raise
+                    done += len(batch)
+            finally:
+                self._reads = None
+            return total
+
+    def _id_in_use(self, item_id: UUID) -> bool:
+        return item_id in self._check_in_key_result or item_id in self._task_action
 
     def __enter__(self) -> Okra:
         return self
@@ -1271,41 +1353,13 @@ class Okra:
             raise StorageError(f"cannot read {self._shown_url}: {exc}") from exc
 
     def export_records(self) -> Iterator[dict[str, Any]]:
-        """The whole log as plain records, oldest first, for :meth:`import_records`.
+        """The whole log as plain records, oldest first, for :meth:`import_events`.
 
         Each record is one event: ``type`` (the wire name), ``originator_id``,
         ``originator_version`` and the event's fields, all JSON types.
         """
         for event in self.history():
             yield to_record(self._codec, event)
-
-    def import_records(
-        self,
-        records: Iterable[object],
-        *,
-        progress: Callable[[int], None] | None = None,
-    ) -> int:
-        """Append exported records to this store, all of them or none; return the count.
-
-        Every record is checked before anything is written: it must decode, each
-        entity's versions must follow on from this store's (so a log goes into a
-        fresh store, or continues one it came from), each event must apply to the
-        state before it, and every id an entity refers to must exist. The events
-        keep their recorded time and actor: an import replays history, it does
-        not make it anew. ``progress`` is called with the count of records read.
-
-        Raises:
-            ValidationError: every bad record, each path starting with the
-                record's index (``[3].value``); nothing was written.
-            ConcurrencyError: another writer added to one of these entities
-                meanwhile; nothing was written.
-        """
-        with self._lock:
-            self._refresh()
-            events = check_import(self._codec, records, self._states, progress)
-            if events:
-                self._save(*events)
-            return len(events)
 
     # --- projections ----------------------------------------------------------------
     #
@@ -1803,11 +1857,14 @@ class Okra:
         if self._position - self._saved_position >= _CHECKPOINT_EVERY:
             self._checkpoint()
 
-    def _apply(self, event: Event) -> None:
+    def _apply(self, event: Event, folded: Mapping[UUID, AnyEntity] | None = None) -> None:
         state = self._states.get(event.originator_id)
         if state is not None and event.originator_version <= state.version:
             return  # already folded in (a save interrupted before it moved the position)
-        state = self._states[event.originator_id] = project(state, event)
+        after = folded.get(event.originator_id) if folded else None
+        if after is None or after.version != event.originator_version:
+            after = project(state, event)
+        state = self._states[event.originator_id] = after
         history = self._histories.get(event.originator_id)
         if history is None and self._all_histories:
             history = self._histories[event.originator_id] = EntityHistory()
@@ -1839,12 +1896,18 @@ class Okra:
             self._reads[state.id] = state.version
         return state
 
-    def _save(self, *events: Event, nothing_added: bool = False) -> None:
+    def _save(
+        self,
+        *events: Event,
+        nothing_added: bool = False,
+        folded: Mapping[UUID, AnyEntity] | None = None,
+    ) -> None:
         """Record ``events`` in one write, or none of them.
 
         The entities the command noted must still be at the versions it read;
         with ``nothing_added``, nothing at all may have been recorded since its
-        read (a close must see every key result of its cycle).
+        read (a close must see every key result of its cycle). ``folded``: states
+        after the events, already computed (by an import's checks).
         """
         written = {e.originator_id for e in events}
         reads = {i: v for i, v in (self._reads or {}).items() if i not in written}
@@ -1852,7 +1915,7 @@ class Okra:
         if nothing_added:
             guard["read_position"] = self._position
         try:
-            recordings = self._store.save(*events, **guard)
+            recordings = self._store.record(events, **guard)
         except ReadConflictError as exc:
             raise ConcurrencyError([exc.entity_id]) from exc
         except LogMovedError as exc:
@@ -1862,7 +1925,7 @@ class Okra:
         except PersistenceError as exc:
             raise StorageError(f"cannot write to {self._shown_url}: {exc}") from exc
         for event in events:
-            self._apply(event)
+            self._apply(event, folded)
         for recording in recordings:
             notification_id = recording.notification.id
             if notification_id == self._position + 1:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import enum
 import json
 import math
+import types
+import typing
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, get_args, get_origin
+from datetime import UTC, datetime
+from typing import Any, Final, get_args, get_origin
 from uuid import UUID
 
+import attrs
 import cattrs
 from cattrs.errors import IterableValidationNote
 from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
@@ -25,6 +28,8 @@ from ._clock import as_utc
 from ._errors import EventDecodeError, FieldError, ValidationError
 from ._events import CORE_EVENTS, Event, EventRegistry
 from ._metrics import METRIC_KINDS, Metric
+from ._model import CheckIn, CheckIns
+from ._values import Confidence
 
 __all__ = ["EventCodec", "JSONBytes", "OkraMapper", "make_converter"]
 
@@ -114,9 +119,14 @@ def _strict_uuid(value: object, _: type) -> UUID:
 
 
 def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
-    for member in cls:
-        if member.value == value and type(value) is type(member.value):
-            return member
+    # One dict lookup (a hot path: every check-in has a source and a confidence
+    # scale); the type check keeps True from passing for 1, or 1 for 1.0.
+    try:
+        member = cls._value2member_map_.get(value)
+    except TypeError:  # unhashable: no member has that value
+        member = None
+    if member is not None and type(value) is type(member.value):
+        return member
     expected = ", ".join(str(member.value) for member in cls)
     raise ValueError(f"expected one of {expected}, got {value!r}")
 
@@ -131,7 +141,8 @@ def _or_enum(hook: Callable[[object, Any], Any]) -> Callable[[object, Any], Any]
 
 
 def _unstructure_enum(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
+    # _value_ rather than the value property: the same, without a descriptor call.
+    return value._value_ if isinstance(value, enum.Enum) else value
 
 
 def _is_variadic_tuple(cls: Any) -> bool:
@@ -188,7 +199,50 @@ def make_converter() -> cattrs.Converter:
         _is_set, lambda value: sorted(converter.unstructure(item) for item in value)
     )
     _register_metric_union(converter)
+    _register_confidence_cache(converter)
+    # A key result's check-ins (in states): a list, like a tuple.
+    as_tuple = tuple[CheckIn, ...]
+    converter.register_structure_hook(
+        CheckIns, lambda value, _: CheckIns(converter.structure(value, as_tuple))
+    )
+    converter.register_unstructure_hook(
+        CheckIns, lambda value: converter.unstructure(tuple(value), as_tuple)
+    )
     return converter
+
+
+_CONFIDENCE_CACHE_SIZE: Final = 4096
+
+
+def _register_confidence_cache(converter: cattrs.Converter) -> None:
+    """Decode each distinct stored confidence once, then reuse the (immutable) value.
+
+    Nearly every check-in states a confidence, from a handful of values ("7" on
+    0-10); checking and building each anew was a third of decoding a check-in.
+    Only exact, well-typed records are cached, so every error still comes from
+    the strict hook with its field path.
+    """
+    strict = converter.get_structure_hook(Confidence)
+    cache: dict[tuple[object, ...], Confidence] = {}
+
+    def structure(value: object, cls: Any) -> Confidence:
+        if type(value) is dict and len(value) == 3:
+            probability, scale, given = (
+                value.get("probability"),
+                value.get("scale"),
+                value.get("given"),
+            )
+            if type(scale) is str and type(given) is str and type(probability) in (float, int):
+                key = (type(probability), probability, scale, given)
+                found = cache.get(key)
+                if found is None:
+                    found = strict(value, cls)
+                    if len(cache) < _CONFIDENCE_CACHE_SIZE:
+                        cache[key] = found
+                return found
+        return strict(value, cls)  # type: ignore[no-any-return]
+
+    converter.register_structure_hook(Confidence, structure)
 
 
 def _is_set(t: Any) -> bool:
@@ -268,6 +322,8 @@ class EventCodec:
     def __init__(self, registry: EventRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CORE_EVENTS
         self.converter = make_converter()
+        self._fast: dict[type[Event], FastStructure | None] = {}
+        self._exact: dict[type, Callable[[Any], bool] | None] = {}
 
     def encode(self, event: Event) -> tuple[str, dict[str, Any]]:
         """The wire name and fields (without the originator) of ``event``."""
@@ -281,6 +337,27 @@ class EventCodec:
             data[_SCHEMA_KEY] = cls.schema_version
         return cls.wire_name, data
 
+    def checked(self, event: Event) -> Event:
+        """``event`` as the store would give it back, or an error naming its bad fields.
+
+        An event whose every field already has exactly the type and form decoding
+        gives (floats as floats, instants in UTC, nested values likewise) is
+        returned as it is; any other is encoded and decoded again, which
+        normalises it or raises.
+
+        Raises:
+            EventDecodeError: a field is invalid (its path is in the message).
+            TypeError: the event's type is not registered.
+        """
+        cls = type(event)
+        exact = self._exact.get(cls, _UNBUILT)
+        if exact is _UNBUILT:
+            exact = self._exact[cls] = _exact_checker(cls)
+        if exact is not None and exact(event):
+            return event
+        wire_name, data = self.encode(event)
+        return self.decode(wire_name, event.originator_id, event.originator_version, data)
+
     def decode(
         self, wire_name: str, originator_id: UUID, originator_version: int, data: object
     ) -> Event:
@@ -290,6 +367,22 @@ class EventCodec:
             EventDecodeError: if the wire name is unknown or any field is invalid;
                 the message lists each bad field by its path.
         """
+        # EventRegistry has no get().
+        cls = self.registry[wire_name] if wire_name in self.registry else None  # noqa: SIM401
+        if cls is not None and type(data) is dict:
+            fast: FastStructure | None = self._fast.get(cls, _UNBUILT)
+            if fast is _UNBUILT:
+                fast = self._fast[cls] = _fast_structurer(self.converter, cls)
+            if fast is not None:
+                event = fast(data, originator_id, originator_version)
+                if event is not None:
+                    return event
+        return self._decode_strictly(wire_name, originator_id, originator_version, data)
+
+    def _decode_strictly(
+        self, wire_name: str, originator_id: UUID, originator_version: int, data: object
+    ) -> Event:
+        """:meth:`decode` through the strict converter, which names every bad field."""
         record = f"{wire_name} event v{originator_version} of {originator_id}"
         if wire_name not in self.registry:
             raise EventDecodeError(
@@ -319,6 +412,192 @@ class EventCodec:
             return self.converter.structure(fields, cls)
         except (cattrs.BaseValidationError, ValidationError, LookupError) as exc:
             raise EventDecodeError(_field_errors(exc), record=record) from exc
+
+
+_UNBUILT: Any = object()
+FastStructure = Callable[[dict[str, Any], UUID, int], Event | None]
+
+
+class _Unusual(Exception):
+    """A value the fast path does not take as it is: the strict converter decides."""
+
+
+def _fast_structurer(converter: cattrs.Converter, cls: type[Event]) -> FastStructure | None:
+    """A quick decoder for well-formed, current records of ``cls``; None if it has none.
+
+    Replaying a log decodes every event, and almost every record is well formed
+    and of the current schema. This takes exactly such records: plain JSON types,
+    exactly as the strict converter wants them, no extra or missing field. For
+    anything else it answers None and the strict converter decides, with its
+    messages. Fields of other types (metrics, settings) go to the converter.
+    """
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # a plugin's annotations that cannot be resolved
+        return None
+    steps: list[tuple[str, Callable[[Any], Any]]] = []
+    required: set[str] = set()
+    for field in attrs.fields(cls):
+        if field.name in _ORIGIN:
+            continue
+        if not field.init or field.alias != field.name:
+            return None
+        steps.append((field.name, _fast_value(converter, hints[field.name])))
+        if field.default is attrs.NOTHING:
+            required.add(field.name)
+    names = frozenset(name for name, _ in steps)
+    schema = cls.schema_version
+
+    def structure(data: dict[str, Any], originator_id: UUID, version: int) -> Event | None:
+        keys: typing.AbstractSet[str] = data.keys()
+        if _SCHEMA_KEY in data:
+            if data[_SCHEMA_KEY] != schema or type(data[_SCHEMA_KEY]) is not int:
+                return None
+            keys = keys - {_SCHEMA_KEY}
+        elif schema != 1:
+            return None  # an older record: upcasters bring it up to date
+        if not keys <= names or not required <= keys:
+            return None
+        try:
+            values = {name: convert(data[name]) for name, convert in steps if name in data}
+            return cls(originator_id=originator_id, originator_version=version, **values)
+        except Exception:  # anything odd: the strict path says what
+            return None
+
+    return structure
+
+
+def _fast_value(converter: cattrs.Converter, hint: Any) -> Callable[[Any], Any]:
+    """A converter for one field's JSON value that raises on anything unusual."""
+    if hint is str:
+        return _fast_str
+    if hint is float:
+        return _fast_float
+    if hint is int:
+        return _fast_int
+    if hint is bool:
+        return _fast_bool
+    if hint is UUID:
+        return _fast_uuid
+    if hint is datetime:
+        return _fast_datetime
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        members = hint._value2member_map_
+
+        def member(value: Any) -> Any:
+            found = members[value]
+            if type(value) is not type(found.value):
+                raise _Unusual
+            return found
+
+        return member
+    args = get_args(hint)
+    if len(args) == 2 and type(None) in args:
+        inner = _fast_value(converter, next(a for a in args if a is not type(None)))
+        return lambda value: None if value is None else inner(value)
+    hook = converter.get_structure_hook(hint)
+    return lambda value: hook(value, hint)
+
+
+def _exact_checker(cls: type) -> Callable[[Any], bool] | None:
+    """Whether an object of attrs class ``cls`` is exactly as decoding would make it.
+
+    None if some field's type is not one this knows (the caller round-trips).
+    """
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # annotations that cannot be resolved
+        return None
+    checks: list[tuple[str, Callable[[Any], bool]]] = []
+    for field in attrs.fields(cls):
+        check = _exact_value(hints[field.name])
+        if check is None:
+            return None
+        checks.append((field.name, check))
+
+    def exact(value: Any) -> bool:
+        return type(value) is cls and all(check(getattr(value, name)) for name, check in checks)
+
+    return exact
+
+
+def _exact_value(hint: Any) -> Callable[[Any], bool] | None:
+    """A check that a value of type ``hint`` survives encoding and decoding unchanged."""
+    simple = _EXACT.get(hint)
+    if simple is not None:
+        return simple
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return lambda value: type(value) is hint
+    if isinstance(hint, type) and attrs.has(hint):
+        return _exact_checker(hint)
+    args = get_args(hint)
+    if get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _exact_value(args[0])
+        return (
+            None
+            if item is None
+            else lambda value: type(value) is tuple and all(item(i) for i in value)
+        )
+    if args and get_origin(hint) in (typing.Union, types.UnionType):
+        options = [_exact_value(arg) for arg in args]
+        if any(option is None for option in options):
+            return None
+        return lambda value: any(option(value) for option in options)  # type: ignore[misc]
+    return None
+
+
+_EXACT: Final[dict[Any, Callable[[Any], bool]]] = {
+    str: lambda value: type(value) is str,
+    float: lambda value: type(value) is float and math.isfinite(value),
+    int: lambda value: type(value) is int,
+    bool: lambda value: type(value) is bool,
+    UUID: lambda value: type(value) is UUID,
+    datetime: lambda value: type(value) is datetime and value.tzinfo is UTC,
+    type(None): lambda value: value is None,
+}
+
+
+def _fast_str(value: Any) -> str:
+    if type(value) is not str:
+        raise _Unusual
+    return value
+
+
+def _fast_float(value: Any) -> float:
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise _Unusual
+        return value
+    if type(value) is int:
+        return float(value)
+    raise _Unusual
+
+
+def _fast_int(value: Any) -> int:
+    if type(value) is not int:
+        raise _Unusual
+    return value
+
+
+def _fast_bool(value: Any) -> bool:
+    if type(value) is not bool:
+        raise _Unusual
+    return value
+
+
+def _fast_uuid(value: Any) -> UUID:
+    if type(value) is not str:
+        raise _Unusual
+    return UUID(value)
+
+
+def _fast_datetime(value: Any) -> datetime:
+    if type(value) is not str:
+        raise _Unusual
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise _Unusual
+    return parsed.astimezone(UTC)
 
 
 _WRONG_KEY = (
@@ -361,10 +640,6 @@ class OkraMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         """Decode one stored record into an okra event."""
-        record = (
-            f"{stored_event.topic} event v{stored_event.originator_version} "
-            f"of {stored_event.originator_id}"
-        )
         state = stored_event.state
         if self.cipher:
             try:
@@ -372,7 +647,7 @@ class OkraMapper(Mapper[UUID]):
             except Exception as exc:
                 raise EventDecodeError(
                     [FieldError("$", _WRONG_KEY + f" ({type(exc).__name__}: {exc})")],
-                    record=record,
+                    record=_record(stored_event),
                 ) from exc
         try:
             if self.compressor:
@@ -382,7 +657,7 @@ class OkraMapper(Mapper[UUID]):
             hint = "" if self.cipher else _MISSING_KEY
             raise EventDecodeError(
                 [FieldError("$", f"unreadable record ({type(exc).__name__}: {exc}){hint}")],
-                record=record,
+                record=_record(stored_event),
             ) from exc
         originator_id = stored_event.originator_id
         if not isinstance(originator_id, UUID):
@@ -390,3 +665,11 @@ class OkraMapper(Mapper[UUID]):
         return self.codec.decode(
             stored_event.topic, originator_id, stored_event.originator_version, data
         )
+
+
+def _record(stored_event: StoredEvent) -> str:
+    """How an error names a stored record (made only for errors: it costs a UUID's text)."""
+    return (
+        f"{stored_event.topic} event v{stored_event.originator_version} "
+        f"of {stored_event.originator_id}"
+    )

@@ -26,7 +26,7 @@ then the owner and the entity id, so the order is total and deterministic.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
@@ -287,7 +287,7 @@ def _pace_status(p: float, e: float, bands: PaceBands) -> FocusKind | None:
     return _BEHIND.get(pace_status(p, e, bands))
 
 
-def _falling_confidence(check_ins: tuple[CheckIn, ...]) -> tuple[CheckIn, CheckIn] | None:
+def _falling_confidence(check_ins: Sequence[CheckIn]) -> tuple[CheckIn, CheckIn] | None:
     """The last two check-ins that stated a confidence, if the latest is lower."""
     stated = [c for c in check_ins if c.confidence is not None]
     if len(stated) < 2:

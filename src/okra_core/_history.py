@@ -22,19 +22,21 @@ from typing import Final
 
 import attrs
 
-from ._events import Event
+from ._events import CheckInCorrected, CheckInRecorded, CheckInRetracted, Event
 from ._model import AnyEntity, KeyResult, project
 
 __all__ = ["EntityHistory", "as_of"]
 
 _SNAPSHOT_EVERY: Final = 64
 _MAX_SNAPSHOTS: Final = 64
+# Events that change only a key result's check-ins (and its version and update stamp).
+_CHECK_IN_EVENTS: Final = (CheckInRecorded, CheckInCorrected, CheckInRetracted)
 
 
 class EntityHistory:
     """One entity's events, indexed by the time they were recorded."""
 
-    __slots__ = ("_every", "_latest", "_recorded", "_snapshots", "events")
+    __slots__ = ("_definitions", "_every", "_latest", "_recorded", "_snapshots", "events")
 
     def __init__(self) -> None:
         self.events: list[Event] = []
@@ -42,6 +44,9 @@ class EntityHistory:
         self._snapshots: list[tuple[int, AnyEntity]] = []  # (events folded, state)
         self._every = _SNAPSHOT_EVERY
         self._latest: AnyEntity | None = None
+        # For a key result, (events folded, state) after every event that is not
+        # about check-ins: its definition at any version, without folding check-ins.
+        self._definitions: list[tuple[int, AnyEntity]] = []
 
     def __len__(self) -> int:
         return len(self.events)
@@ -68,6 +73,10 @@ class EntityHistory:
             )
         self._latest = state if state is not None else project(self._latest, event)
         self.events.append(event)
+        if isinstance(self._latest, KeyResult) and not isinstance(event, _CHECK_IN_EVENTS):
+            # Only key results: the states of other entities may each hold a
+            # copy of something long (an action's tasks), and need no such index.
+            self._definitions.append((len(self.events), self._latest))
         previous = self._recorded[-1] if self._recorded else event.recorded_at
         self._recorded.append(max(previous, event.recorded_at))
         if len(self.events) % self._every == 0:
@@ -92,6 +101,26 @@ class EntityHistory:
             state = project(state, event)
         return state
 
+    def defined_at(self, at: datetime) -> KeyResult | None:
+        """A key result as known at ``at``, but for its check-ins (left as they were then).
+
+        Its definition (metric, weight, grade...) and its version and update
+        stamp are those of the events recorded by ``at``; reaching them takes no
+        folding of check-ins, however many there are.
+        """
+        count = self.count_known_at(at)
+        index = bisect.bisect_right(self._definitions, count, key=lambda s: s[0]) - 1
+        if index < 0:
+            return None
+        done, state = self._definitions[index]
+        assert isinstance(state, KeyResult)
+        if done == count:
+            return state
+        last = self.events[count - 1]
+        return attrs.evolve(
+            state, version=count, updated_at=last.recorded_at, updated_by=last.actor
+        )
+
 
 def as_of(
     history: EntityHistory, at: datetime, known_at: datetime | None = None
@@ -103,9 +132,11 @@ def as_of(
     ``at`` (corrected as known then, retractions honoured).
     """
     defined_by = at if known_at is None else min(at, known_at)
-    state = history.known_at(defined_by)
-    if not isinstance(state, KeyResult):
-        return state
+    if not isinstance(history.latest, KeyResult):
+        return history.known_at(defined_by)
+    state = history.defined_at(defined_by)
+    if state is None:
+        return None
     known = history.latest if known_at is None else history.known_at(known_at)
     assert isinstance(known, KeyResult)
     return attrs.evolve(state, check_ins=known.check_ins_by(at), retracted_ids=known.retracted_ids)

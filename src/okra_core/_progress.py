@@ -42,7 +42,7 @@ import attrs
 
 from ._events import EntityKind
 from ._metrics import Change, Milestone
-from ._model import Alignment, Cycle, KeyResult, Objective
+from ._model import Alignment, CheckIn, Cycle, KeyResult, Objective
 from ._values import (
     AlignmentLink,
     Confidence,
@@ -395,6 +395,13 @@ def forecast(key_result: KeyResult, cycle: Cycle) -> Forecast:
     (done or not) has no trend. The forecast attainment applies the current
     metric to the forecast value, uncapped.
     """
+    # The same check-ins, metric, unit and end always give the same forecast,
+    # and a key result keeps its check-ins while they do not change.
+    key = ("forecast", key_result.metric, key_result.unit, cycle.ends_at)
+    return key_result.check_ins.derived(key, lambda _: _forecast(key_result, cycle))
+
+
+def _forecast(key_result: KeyResult, cycle: Cycle) -> Forecast:
     check_ins = key_result.check_ins
     end = cycle.ends_at
 
@@ -412,15 +419,10 @@ def forecast(key_result: KeyResult, cycle: Cycle) -> Forecast:
         return none("a milestone is done or not: it has no trend")
     if len(check_ins) < 2:
         return none(f"needs 2 check-ins at distinct times, has {len(check_ins)}")
-    origin = check_ins[0].effective_at
-    xs = [(c.effective_at - origin).total_seconds() / _SECONDS_PER_DAY for c in check_ins]
-    ys = [c.value for c in check_ins]
-    x_mean = sum(xs) / len(xs)
-    y_mean = sum(ys) / len(ys)
-    spread = sum((x - x_mean) ** 2 for x in xs)
-    if spread == 0:
+    line = check_ins.derived("least_squares", _least_squares)
+    if line is None:
         return none("needs 2 check-ins at distinct times; all are at the same time")
-    slope = sum((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys, strict=True)) / spread
+    origin, x_mean, y_mean, slope = line
     x_end = (end - origin).total_seconds() / _SECONDS_PER_DAY
     value = y_mean + slope * (x_end - x_mean)
     metric = key_result.metric
@@ -438,6 +440,24 @@ def forecast(key_result: KeyResult, cycle: Cycle) -> Forecast:
             f"read at {end.isoformat()}"
         ),
     )
+
+
+def _least_squares(check_ins: Sequence[CheckIn]) -> tuple[datetime, float, float, float] | None:
+    """``(origin, mean day, mean value, slope per day)`` of the line through the check-ins.
+
+    Days are counted from the first check-in (the origin). None if all the
+    check-ins are at one time. Computed once per key result's check-ins.
+    """
+    origin = check_ins[0].effective_at
+    xs = [(c.effective_at - origin).total_seconds() / _SECONDS_PER_DAY for c in check_ins]
+    ys = [c.value for c in check_ins]
+    x_mean = sum(xs) / len(xs)
+    y_mean = sum(ys) / len(ys)
+    spread = sum((x - x_mean) ** 2 for x in xs)
+    if spread == 0:
+        return None
+    slope = sum((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys, strict=True)) / spread
+    return origin, x_mean, y_mean, slope
 
 
 def _counts(statuses: Iterable[PaceStatus]) -> tuple[StatusCount, ...]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.domain import EventSourcingError
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.domain import DomainEventProtocol, EventSourcingError
+from eventsourcing.persistence import IntegrityError, Mapper, Recording
 from eventsourcing.utils import Environment, EnvType, TopicError, get_topic, resolve_topic
 
 from ._codec import EventCodec, JSONBytes, OkraMapper
@@ -270,6 +270,18 @@ class EventStoreApp(Application[UUID]):
                 resolve_topic(topic)(self.recorder) if topic else None
             )
         return self._read_models
+
+    def record(
+        self, events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any
+    ) -> list[Recording[UUID]]:
+        """Write okra's events in one transaction (``kwargs`` go to the recorder).
+
+        ``Application.save`` also takes aggregates, and tells them from events
+        with a runtime ``Protocol`` check per object, a fifth of the time of a
+        batched import; okra saves only events, and no snapshots or followers
+        of this application exist to notify, so it goes straight to the store.
+        """
+        return self.events.put(events, **kwargs)
 
     def construct_mapper(self) -> Mapper[UUID]:
         """Okra's cattrs mapper, with eventsourcing's cipher and compressor if set."""

@@ -89,7 +89,7 @@ def export(sess: Session, output: IO[str]) -> None:
         click.echo(f"exported {count} events", err=True)
 
 
-_INDEX = re.compile(r"^\[(\d+)\]\.?")
+_INDEX = re.compile(r"^events\[(\d+)\]\.?")
 
 
 def _read_lines(source: IO[str]) -> tuple[list[Any], list[int], list[str]]:
@@ -126,8 +126,9 @@ def _on_lines(exc: ValidationError, lines: list[int]) -> list[str]:
         if match is None:
             shown.append(str(error))
             continue
-        path = error.path[match.end() :] or "$"
-        shown.append(f"line {lines[int(match.group(1))]}: {path}: {error.message}")
+        path = error.path[match.end() :]
+        where = f"line {lines[int(match.group(1))]}" + (f": {path}" if path else "")
+        shown.append(f"{where}: {error.message}")
     return shown
 
 
@@ -149,14 +150,14 @@ def import_command(sess: Session, source: IO[str], as_json: bool) -> None:
     with _progress("checking") as bar:
         task = bar.add_task("check", total=len(records))
         try:
-            count = sess.okra.import_records(
-                records, progress=lambda n: bar.update(task, completed=n)
+            count = sess.okra.import_events(
+                records, actor=sess.actor, progress=lambda n: bar.update(task, completed=n)
             )
         except ValidationError as exc:
             detail = "\n  ".join(_on_lines(exc, lines))
-            fail(
-                f"{exc.summary}:\n  {detail}", ExitCode.INVALID, "fix those lines and import again"
-            )
+            already = "already in this store" in detail
+            hint = "nothing to do" if already else "fix those lines and import again"
+            fail(f"{exc.summary}:\n  {detail}", ExitCode.INVALID, hint)
     if as_json:
         click.echo(dumps({"imported": count}))
     else:

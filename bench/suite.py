@@ -1,0 +1,491 @@
+"""The workloads, each timed on okra and on its baselines."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from okra_core import JSONBytes, Okra, OkraMapper
+
+from . import baselines as base
+from .workload import CYCLE_ID, START, key_result_id, long_key_result, objective_id, quarter_events
+
+# Sizes per mode. quick: seconds, only proves the suite runs; full: the real figures.
+SIZES: dict[str, dict[str, Any]] = {
+    "quick": {
+        "codec_objectives": 20,
+        "ingest_objectives": 20,
+        "batch": 500,
+        "commands": 20,
+        "long_check_ins": 2_000,
+        "travel_queries": 20,
+        "dashboard_objectives": 20,
+        "dashboard_runs": 3,
+        "scale_events": [2_000, 8_000],
+    },
+    "full": {
+        "codec_objectives": 1_000,
+        "ingest_objectives": 1_000,
+        "batch": 1_000,
+        "commands": 300,
+        "long_check_ins": 100_000,
+        "travel_queries": 50,
+        "dashboard_objectives": 1_000,
+        "dashboard_runs": 10,
+        "scale_events": [10_000, 100_000, 1_000_000],
+    },
+}
+EVENTS_PER_OBJECTIVE = 2 + 5 + 5 * 13  # drafted, activated, 5 key results, 13 check-ins each
+
+
+def clock(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds ``fn`` takes (with the garbage collector's pauses, as users get them)."""
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def measure(
+    name: str,
+    unit: str,
+    okra: float,
+    baselines: dict[str, float] | None = None,
+    *,
+    higher_is_better: bool,
+    target: float | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    """One figure, its baselines and okra's speed relative to each (>1: okra is faster)."""
+    baselines = baselines or {}
+    ratios = {
+        key: (okra / value if higher_is_better else value / okra) if okra and value else None
+        for key, value in baselines.items()
+    }
+    row: dict[str, Any] = {
+        "name": name,
+        "unit": unit,
+        "okra": okra,
+        "baselines": baselines,
+        "ratios": ratios,
+        "higher_is_better": higher_is_better,
+        "note": note,
+    }
+    if target is not None:
+        row["target"] = target
+        row["met"] = okra >= target if higher_is_better else okra <= target
+    return row
+
+
+def _sqlite(directory: Path, name: str) -> tuple[str, str]:
+    path = directory / f"{name}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return str(path), f"sqlite:///{path}"
+
+
+# --- codec ----------------------------------------------------------------------------
+
+
+def codec(sizes: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
+    events = quarter_events(sizes["codec_objectives"])
+    with Okra("memory://", persist_read_model=False) as okra:
+        mapper = OkraMapper(JSONBytes(), codec=okra._codec)
+    es_events = [base.to_es(e) for e in events]
+    es_mapper = base.es_app(None).mapper
+
+    okra_encode, stored = clock(lambda: [mapper.to_stored_event(e) for e in events])
+    okra_decode, _ = clock(lambda: [mapper.to_domain_event(s) for s in stored])
+    es_encode, es_stored = clock(lambda: [es_mapper.to_stored_event(e) for e in es_events])
+    es_decode, _ = clock(lambda: [es_mapper.to_domain_event(s) for s in es_stored])
+    rows = base.raw_rows(events)
+    raw_encode, texts = clock(lambda: [json.dumps(r[3]).encode() for r in rows])
+    raw_decode, _ = clock(lambda: [json.loads(t) for t in texts])
+    n = len(events)
+    note = f"{n} events: the quarter's mix (objectives, key results, check-ins)"
+    return [
+        measure(
+            "encode",
+            "events/s",
+            n / okra_encode,
+            {"eventsourcing": n / es_encode, "json": n / raw_encode},
+            higher_is_better=True,
+            note=note,
+        ),
+        measure(
+            "decode",
+            "events/s",
+            n / okra_decode,
+            {"eventsourcing": n / es_decode, "json": n / raw_decode},
+            higher_is_better=True,
+            note=note,
+        ),
+    ]
+
+
+# --- ingest and rebuild -----------------------------------------------------------------
+
+
+def ingest_and_rebuild(
+    sizes: dict[str, Any], directory: Path
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+    events = quarter_events(sizes["ingest_objectives"])
+    batch = sizes["batch"]
+    n = len(events)
+    _path, url = _sqlite(directory, "okra-quarter")
+    okra = Okra(url, persist_read_model=False)
+    okra_ingest, _ = clock(lambda: okra.import_events(events, actor="bench", batch_size=batch))
+    okra.close()
+
+    es_events = [base.to_es(e) for e in events]
+    es_path, _ = _sqlite(directory, "es-quarter")
+    app = base.es_app(es_path)
+    es_ingest, _ = clock(lambda: [app.save(*chunk) for chunk in base.chunks(es_events, batch)])
+
+    raw_path, _ = _sqlite(directory, "raw-quarter")
+    db = base.raw_connect(raw_path)
+    rows = base.raw_rows(events)
+    raw_ingest, _ = clock(
+        lambda: [base.raw_insert(db, chunk) for chunk in base.chunks(rows, batch)]
+    )
+
+    fresh = Okra(url, persist_read_model=False)
+    okra_rebuild, count = clock(fresh.rebuild)
+    assert count == n, (count, n)
+    fresh.close()
+    es_rebuild, es_count = clock(lambda: base.es_read_all(base.es_app(es_path)))
+    assert es_count == n
+    raw_rebuild, raw_count = clock(lambda: base.raw_read_all(db))
+    assert raw_count == n
+    db.close()
+
+    note = (
+        f"{sizes['ingest_objectives']} objectives, {5 * sizes['ingest_objectives']} key results, "
+        f"13 check-ins each: {n} events, {batch} per transaction, SQLite file"
+    )
+    ingest = [
+        measure(
+            "batched ingest",
+            "events/s",
+            n / okra_ingest,
+            {"eventsourcing": n / es_ingest, "sqlite3": n / raw_ingest},
+            higher_is_better=True,
+            target=100_000,
+            note=note + " (okra: Okra.import_events, every record checked first)",
+        )
+    ]
+    rebuild = [
+        measure(
+            "rebuild",
+            "events/s",
+            n / okra_rebuild,
+            {"eventsourcing": n / es_rebuild, "sqlite3": n / raw_rebuild},
+            higher_is_better=True,
+            target=200_000,
+            note=f"{n} events; okra: Okra.rebuild() folds every entity (read model not saved); "
+            "eventsourcing: select + decode; sqlite3: select + json.loads",
+        )
+    ]
+    return ingest, rebuild, url
+
+
+# --- single command ---------------------------------------------------------------------
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p99 * 1000
+
+
+def single_command(sizes: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
+    count = sizes["commands"]
+    setup = quarter_events(2)
+    rows: list[dict[str, Any]] = []
+    for store in ("memory", "sqlite"):
+        if store == "memory":
+            url, es_path, raw_path = "memory://", None, ":memory:"
+        else:
+            _, url = _sqlite(directory, "okra-command")
+            es_path, _ = _sqlite(directory, "es-command")
+            raw_path, _ = _sqlite(directory, "raw-command")
+        okra = Okra(url)
+        okra.import_events(setup, actor="bench")
+        kr = key_result_id(0, 0)
+        okra_times = []
+        for n in range(count):
+            started = time.perf_counter()
+            okra.check_in(kr, value=float(n), confidence=7, actor="ana")
+            assert okra.key_result(kr).current_value == float(n)
+            okra_times.append(time.perf_counter() - started)
+        okra.close()
+
+        app = base.es_app(es_path)
+        app.save(*[base.to_es(e) for e in setup])
+        template = base.to_es(setup[-1])
+        es_times = []
+        version = template.originator_version
+        for _ in range(count):
+            version += 1
+            event = type(template)(**{**template.__dict__, "originator_version": version})
+            started = time.perf_counter()
+            app.save(event)
+            last = app.recorder.select_events(template.originator_id, desc=True, limit=1)
+            app.mapper.to_domain_event(last[0])
+            es_times.append(time.perf_counter() - started)
+
+        db = base.raw_connect(raw_path)
+        raw = base.raw_rows(setup[-1:])[0]
+        raw_times = []
+        for n in range(count):
+            row = (raw[0], raw[1] + n + 1, raw[2], raw[3])
+            started = time.perf_counter()
+            base.raw_insert(db, [row])
+            found = db.execute(
+                "SELECT state FROM events WHERE originator_id=? ORDER BY originator_version DESC "
+                "LIMIT 1",
+                (raw[0],),
+            ).fetchone()
+            json.loads(found[0])
+            raw_times.append(time.perf_counter() - started)
+        db.close()
+
+        okra_median, okra_p99 = _percentiles(okra_times)
+        es_median, es_p99 = _percentiles(es_times)
+        raw_median, raw_p99 = _percentiles(raw_times)
+        note = (
+            f"{count} check-ins, each committed and read back: okra check_in + key_result; "
+            "eventsourcing save + select; sqlite3 insert + commit + select"
+        )
+        rows.append(
+            measure(
+                f"check-in, {store}, median",
+                "ms",
+                okra_median,
+                {"eventsourcing": es_median, "sqlite3": raw_median},
+                higher_is_better=False,
+                note=note,
+            )
+        )
+        rows.append(
+            measure(
+                f"check-in, {store}, p99",
+                "ms",
+                okra_p99,
+                {"eventsourcing": es_p99, "sqlite3": raw_p99},
+                higher_is_better=False,
+                note=note,
+            )
+        )
+    return rows
+
+
+# --- time travel ------------------------------------------------------------------------
+
+
+def time_travel(sizes: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
+    n = sizes["long_check_ins"]
+    events = long_key_result(n)
+    _, url = _sqlite(directory, "okra-long")
+    with Okra(url) as okra:
+        okra.import_events(events, actor="bench", batch_size=sizes["batch"])
+    kr, objective = key_result_id(0, 0), objective_id(0)
+    first = START + timedelta(days=1)
+    mid = first + timedelta(minutes=n // 2)
+    okra = Okra(url)
+    cold, state = clock(lambda: okra.state(kr, as_of=mid))
+    assert len(state.check_ins) == n // 2 + 1, len(state.check_ins)
+    queries = sizes["travel_queries"]
+    instants = [first + timedelta(minutes=n * (q + 1) // (queries + 2)) for q in range(queries)]
+    kr_times = [clock(lambda at=at: okra.state(kr, as_of=at))[0] for at in instants]
+    objective_times = [clock(lambda at=at: okra.state(objective, as_of=at))[0] for at in instants]
+    progress_cold, _ = clock(lambda: okra.objective_progress(objective, as_of=mid))
+    progress_times = [
+        clock(lambda at=at: okra.objective_progress(objective, as_of=at))[0] for at in instants
+    ]
+    okra.close()
+
+    es_path, _ = _sqlite(directory, "es-long")
+    app = base.es_app(es_path)
+    for chunk in base.chunks([base.to_es(e) for e in events], sizes["batch"]):
+        app.save(*chunk)
+    mid_version = 1 + n // 2 + 1
+
+    def es_read() -> int:
+        stored = app.recorder.select_events(kr, lte=mid_version)
+        return len([app.mapper.to_domain_event(s) for s in stored])
+
+    es_time, _ = clock(es_read)
+    note = (
+        f"one key result with {n} check-ins (SQLite file); as of mid-history; "
+        "eventsourcing: select and decode the stream up to that version"
+    )
+    return [
+        measure(
+            "key result as of, first query (loads its history)",
+            "ms",
+            cold * 1000,
+            {"eventsourcing": es_time * 1000},
+            higher_is_better=False,
+            note=note,
+        ),
+        measure(
+            "key result as of, median of later queries",
+            "ms",
+            statistics.median(kr_times) * 1000,
+            {"eventsourcing": es_time * 1000},
+            higher_is_better=False,
+            target=5,
+            note=f"{queries} instants across the history",
+        ),
+        measure(
+            "objective as of, median",
+            "ms",
+            statistics.median(objective_times) * 1000,
+            higher_is_better=False,
+            target=5,
+            note="Okra.state(objective, as_of=...)",
+        ),
+        measure(
+            "objective progress as of, first query (loads every history)",
+            "ms",
+            progress_cold * 1000,
+            higher_is_better=False,
+            note="Okra.objective_progress(objective, as_of=...): a past World",
+        ),
+        measure(
+            "objective progress as of, median",
+            "ms",
+            statistics.median(progress_times) * 1000,
+            higher_is_better=False,
+            note="includes the forecast, a least-squares fit over every check-in by then",
+        ),
+    ]
+
+
+# --- dashboard --------------------------------------------------------------------------
+
+
+def dashboard(sizes: dict[str, Any], directory: Path, url: str | None) -> list[dict[str, Any]]:
+    objectives = sizes["dashboard_objectives"]
+    if url is None or objectives != sizes["ingest_objectives"]:
+        _, url = _sqlite(directory, "okra-dashboard")
+        with Okra(url) as okra:
+            okra.import_events(quarter_events(objectives), actor="bench", batch_size=sizes["batch"])
+    with Okra(url) as okra:
+        okra.cycle_progress(CYCLE_ID)  # the first query catches up with the log
+        times = [
+            clock(lambda: okra.cycle_progress(CYCLE_ID))[0] for _ in range(sizes["dashboard_runs"])
+        ]
+        past = START + timedelta(days=40)
+        past_cold, _ = clock(lambda: okra.cycle_progress(CYCLE_ID, as_of=past))
+        past_times = [
+            clock(lambda: okra.cycle_progress(CYCLE_ID, as_of=past))[0]
+            for _ in range(sizes["dashboard_runs"])
+        ]
+    note = (
+        f"Okra.cycle_progress: {objectives} objectives, {5 * objectives} key results, "
+        "13 check-ins each"
+    )
+    return [
+        measure(
+            "cycle dashboard, median",
+            "ms",
+            statistics.median(times) * 1000,
+            higher_is_better=False,
+            target=200,
+            note=note,
+        ),
+        measure(
+            "cycle dashboard as of day 40, first query (loads every history)",
+            "ms",
+            past_cold * 1000,
+            higher_is_better=False,
+            note=note,
+        ),
+        measure(
+            "cycle dashboard as of day 40, median",
+            "ms",
+            statistics.median(past_times) * 1000,
+            higher_is_better=False,
+            note=note,
+        ),
+    ]
+
+
+# --- scale ------------------------------------------------------------------------------
+
+
+def scale(sizes: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
+    """Ingest and rebuild at growing sizes, each in a fresh process (for its peak memory)."""
+    points = []
+    for target_events in sizes["scale_events"]:
+        objectives = max(1, round((target_events - 2) / EVENTS_PER_OBJECTIVE))
+        _, url = _sqlite(directory, f"okra-scale-{target_events}")
+        ingest = _child("ingest", url, objectives, sizes["batch"])
+        rebuild = _child("rebuild", url, objectives, sizes["batch"])
+        points.append({"events": ingest["events"], "ingest": ingest, "rebuild": rebuild})
+    rows = []
+    smallest, largest = points[0], points[-1]
+    for phase in ("ingest", "rebuild"):
+        for point in points:
+            rows.append(
+                measure(
+                    f"{phase}, {point['events']} events",
+                    "events/s",
+                    point["events"] / point[phase]["seconds"],
+                    higher_is_better=True,
+                    note=f"peak memory {point[phase]['peak_mib']:.0f} MiB (fresh process)",
+                )
+            )
+        # Linear growth: time per event stays the same (1.0); above 1, it grows.
+        per_event = [p[phase]["seconds"] / p["events"] for p in (smallest, largest)]
+        rows.append(
+            measure(
+                f"{phase}: time per event, {largest['events']} vs {smallest['events']} events",
+                "x",
+                per_event[1] / per_event[0],
+                higher_is_better=False,
+                target=1.5,
+                note="1.0 is linear growth",
+            )
+        )
+    peak = max(p[phase]["peak_mib"] for p in (largest,) for phase in ("ingest", "rebuild"))
+    rows.append(
+        measure(
+            f"peak memory at {largest['events']} events",
+            "MiB",
+            peak,
+            higher_is_better=False,
+            target=1024,
+            note="the larger of ingest and rebuild, each in a fresh process (ru_maxrss)",
+        )
+    )
+    return rows
+
+
+def _child(phase: str, url: str, objectives: int, batch: int) -> dict[str, Any]:
+    root = Path(__file__).resolve().parent.parent
+    output = subprocess.run(
+        [sys.executable, "-m", "bench._child", phase, url, str(objectives), str(batch)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    ).stdout
+    return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+def scratch_directory() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="okra-bench-")
