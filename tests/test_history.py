@@ -6,6 +6,7 @@ import json
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import attrs
 import pytest
@@ -313,6 +314,30 @@ def test_rebuild_equals_the_incremental_state(tmp_path: Path, clock: ManualClock
         assert okra.rebuild() == 10
         assert (okra.objective(goal), okra.key_result(kr)) == before
         assert okra.state(kr, as_of=clock.now() - DAY).version == 5
+
+
+def test_rebuild_reports_its_progress(clock: ManualClock) -> None:
+    with Okra("memory://", clock=clock) as okra:
+        okra.import_events(
+            [
+                {
+                    "type": "okra.cycle.planned",
+                    "originator_id": str(UUID(int=n + 1)),
+                    "originator_version": 1,
+                    "recorded_at": clock.now().isoformat(),
+                    "actor": "ana",
+                    "name": f"C{n}",
+                    "starts_at": "2026-01-01T00:00:00+00:00",
+                    "ends_at": "2026-04-01T00:00:00+00:00",
+                    "parent_id": None,
+                }
+                for n in range(2500)
+            ],
+            actor="ana",
+        )
+        seen: list[tuple[int, int]] = []
+        assert okra.rebuild(progress=lambda done, last: seen.append((done, last))) == 2500
+    assert seen == [(1000, 2500), (2000, 2500), (2500, 2500)]
 
 
 def test_memory_stores_keep_no_read_model(clock: ManualClock) -> None:

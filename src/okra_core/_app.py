@@ -147,6 +147,8 @@ _BATCH: Final = 1000
 # After catching up on this many events, save the read model (it is also saved on close).
 _CHECKPOINT_EVERY: Final = 10_000
 _UNCHANGED: Any = object()
+# How often a rebuild reports its progress, in events.
+_PROGRESS_EVERY: Final = 1000
 
 
 def _allow_all(actor: str, command: str, target: Entity | None) -> bool:
@@ -250,11 +252,12 @@ class Okra:
                 self._closed = True
                 self._store.close()
 
-    def rebuild(self) -> int:
+    def rebuild(self, *, progress: Callable[[int, int], None] | None = None) -> int:
         """Forget the saved read model and rebuild every entity from the whole log.
 
         Returns the number of events folded. Useful after upgrading okra, or to
-        prove that the read model is what the log says.
+        prove that the read model is what the log says. ``progress`` is called
+        with ``(position, last position)`` every thousand events and at the end.
         """
         with self._lock:
             read_models = self._read_models()
@@ -268,7 +271,12 @@ class Okra:
             self._position = self._saved_position = 0
             self._ahead.clear()
             self._restored = True
-            self._refresh()
+            if progress is None:
+                self._refresh()
+            else:
+                last = self._storage(lambda: self._store.recorder.max_notification_id()) or 0
+                self._refresh(progress=lambda position: progress(position, last))
+                progress(self._position, last)
             self._checkpoint()
             return sum(state.version for state in self._states.values())
 
@@ -1842,7 +1850,7 @@ class Okra:
         self._storage(lambda: read_models.save(READ_MODEL_NAME, self._position, data))
         self._saved_position = self._position
 
-    def _refresh(self) -> None:
+    def _refresh(self, progress: Callable[[int], None] | None = None) -> None:
         """Fold in events recorded since the last look, by this or another process."""
         if self._closed:
             raise StorageError(f"this Okra on {self._shown_url} was closed; open a new one")
@@ -1854,6 +1862,8 @@ class Okra:
             else:
                 self._apply(self._decode(notification))
             self._position = notification.id
+            if progress is not None and notification.id % _PROGRESS_EVERY == 0:
+                progress(notification.id)
         if self._position - self._saved_position >= _CHECKPOINT_EVERY:
             self._checkpoint()
 

@@ -227,8 +227,11 @@ def rebuild(sess: Session) -> None:
 
     The events are not touched; only the saved current state is made anew.
     """
-    with Console(stderr=True).status("rebuilding from the log"):
-        count = sess.okra.rebuild()
+    with _progress("rebuilding") as bar:
+        task = bar.add_task("rebuild", total=None)
+        count = sess.okra.rebuild(
+            progress=lambda done, last: bar.update(task, completed=done, total=last)
+        )
     click.echo(f"rebuilt from {count} events")
 
 
