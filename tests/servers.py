@@ -59,6 +59,16 @@ class Receiver:
                     )
                 )
                 self.send_response(outer.status)
+                if 300 <= outer.status < 400:
+                    self.send_header("Location", "/login")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                outer.requests.append(
+                    Received("GET", self.path, {k.lower(): v for k, v in self.headers.items()}, b"")
+                )
+                self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -19,6 +19,7 @@ from okra_adapters.cli import cli
 from okra_adapters.notify import Dispatcher, MemoryOutbox, RunReport, SQLiteOutbox, open_outbox
 from okra_core import (
     Change,
+    DeliveryError,
     InvalidTransitionError,
     ManualClock,
     Notification,
@@ -896,3 +897,73 @@ def test_event_notifications_do_not_depend_on_when_the_dispatcher_runs(
         keys = [p.key for p in often.outbox.items()]
         assert len(keys) == len(set(keys))
         assert keys == [p.key for p in once.outbox.items()]
+
+
+# --- found in review ----------------------------------------------------------------------
+
+
+def _notification(subject: str = "Q3 closes in 3 days") -> Notification:
+    return Notification(
+        key="k-1",
+        kind=NotificationKind.CYCLE_CLOSING,
+        channel="team",
+        recipient="ana@example.com",
+        subject=subject,
+        text="text",
+        html="<p>html</p>",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_a_webhook_redirect_is_a_failed_delivery_not_a_lost_one() -> None:
+    from okra_adapters.notify.webhook import open_webhook
+
+    with receiver(status=302) as server:
+        channel = open_webhook("webhook+" + server.url(), "s3cret")
+        with pytest.raises(DeliveryError, match="a redirect"):
+            channel.deliver(_notification())
+        # The signed headers went to the configured URL only, never on to /login.
+        assert [(r.method, r.path) for r in server.requests] == [("POST", "/hook")]
+
+
+def test_channel_secrets_never_reach_messages_or_reprs() -> None:
+    from okra_adapters.notify.smtp import open_smtp
+    from okra_adapters.notify.webhook import open_webhook
+
+    hook = open_webhook("webhook+http://127.0.0.1:1/services/T0/B0/XXSECRETXX", None)
+    assert "XXSECRETXX" not in repr(hook)
+    with pytest.raises(DeliveryError) as info:
+        hook.deliver(_notification())
+    assert "XXSECRETXX" not in str(info.value)
+    with pytest.raises(ValidationError) as bad:
+        open_smtp("smtp://user:hunter2@mail.example.com:abc?from=a@b.c", None)
+    assert "hunter2" not in str(bad.value)
+
+
+def test_a_subject_with_a_line_break_still_makes_an_email() -> None:
+    from okra_adapters.notify.smtp import open_smtp
+
+    channel = open_smtp("smtp://127.0.0.1:25?from=okra@example.com", None)
+    message = channel.message(_notification("Q3\nBcc: x@evil.example closes in 3 days"))
+    assert message["Subject"] == "Q3 Bcc: x@evil.example closes in 3 days"
+    assert message["Bcc"] is None
+
+
+def test_many_failed_attempts_do_not_overflow_the_backoff(clock: ManualClock) -> None:
+    with (
+        Okra("memory://", clock=clock) as okra,
+        Dispatcher(
+            okra,
+            channels={"team": "webhook+http://127.0.0.1:1/hook"},
+            outbox=MemoryOutbox(),
+            max_attempts=60,
+            backoff=timedelta(minutes=1),
+            max_backoff=timedelta(hours=1),
+        ) as dispatcher,
+    ):
+        dispatcher.outbox.enqueue([_notification()], 0)
+        for _ in range(50):
+            dispatcher.deliver()
+            clock.advance(timedelta(hours=2))
+        (item,) = dispatcher.outbox.items("pending")
+        assert item.attempts == 50

@@ -148,6 +148,22 @@ def test_user_text_is_escaped(served: Served, client: httpx.Client) -> None:
     okra.abandon_objective(objective, reason="a test of escaping", actor="maria")
 
 
+def test_instants_beyond_the_calendar_are_bad_input_not_a_crash(client: httpx.Client) -> None:
+    for instant in ("9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"):
+        answer = client.get("/api/cycles", params={"as_of": instant})
+        assert answer.status_code in (400, 422), instant
+        assert answer.json()["fields"][0]["path"] == "as_of"
+
+
+def test_a_foreign_host_name_is_refused(client: httpx.Client) -> None:
+    """DNS rebinding: a page from elsewhere, re-bound to 127.0.0.1, gets nothing."""
+    for path in ("/", "/bets", "/api/cycles"):
+        answer = client.get(path, headers={"Host": "rebind.attacker.example:8000"})
+        assert answer.status_code == 400, path
+        assert "csrf" not in answer.text.lower()
+    assert client.get("/", headers={"Host": "localhost"}).status_code == 200
+
+
 # --- forms -----------------------------------------------------------------------------
 
 

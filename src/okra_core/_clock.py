@@ -77,7 +77,12 @@ def as_utc(path: str, value: object, *, end_of_day: bool = False) -> datetime:
                 f"expected a timezone-aware datetime, got naive {value.isoformat()}; "
                 "attach a zone, e.g. datetime(..., tzinfo=UTC)",
             )
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59-05:00 is in the year 10000 in UTC
+            raise ValidationError.single(
+                path, f"expected an instant within the years 1 to 9999 in UTC, got {value}"
+            ) from None
     if isinstance(value, date):
         start = datetime.combine(value, time(0), tzinfo=UTC)
         try:

@@ -169,9 +169,17 @@ class Dispatcher:
     # --- running ---------------------------------------------------------------
 
     def run_once(self) -> RunReport:
-        """Derive what is due now, then deliver what is pending: one pass, for cron."""
+        """Derive what is due now, then deliver what is pending: one pass, for cron.
+
+        If deriving fails, what was queued before is still delivered, then the
+        error is raised.
+        """
         with self._lock:
-            derived = self.derive()
+            try:
+                derived = self.derive()
+            except Exception:
+                self.deliver()
+                raise
             delivered, failed, dead = self.deliver()
             pending = len(self.outbox.items("pending"))
             return RunReport(
@@ -208,6 +216,8 @@ class Dispatcher:
                 log.info("okra notify: %s", report)
             except OkraError as exc:
                 log.error("okra notify: this run failed: %s", exc)
+            except Exception:  # a dropped connection, a locked database, a bug in a rule
+                log.exception("okra notify: this run failed unexpectedly; the next one retries")
             count += 1
             if runs is not None and count >= runs:
                 return
@@ -253,7 +263,8 @@ class Dispatcher:
             except Exception as exc:  # any channel may fail in any way; the others go on
                 error = f"{type(exc).__name__}: {exc}"
                 attempts = item.attempts + 1
-                wait = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
+                # The exponent is capped before multiplying: 2**41 minutes overflows.
+                wait = min(self.backoff * 2 ** min(attempts - 1, 30), self.max_backoff)
                 retry_at = now + wait if attempts < self.max_attempts else None
                 self.outbox.mark_failed(item.key, error, retry_at)
                 n = item.notification

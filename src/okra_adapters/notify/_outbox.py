@@ -414,7 +414,8 @@ class SQLiteOutbox(_SQLOutbox):
 class PostgreSQLOutbox(_SQLOutbox):
     """An outbox in a PostgreSQL database (tables ``okra_notify_*``, in the URL's schema).
 
-    By default the store's own database: many machines can share it. Needs the
+    By default the store's own database, reachable from every machine; run one
+    dispatcher at a time on it (two would send the same pending items). Needs the
     ``postgresql`` extra (psycopg 3).
 
     Args:

@@ -6,7 +6,26 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from okra_core import ValidationError
 
-__all__ = ["flag", "split_options"]
+__all__ = ["flag", "shown", "split_options"]
+
+
+def shown(url: str) -> str:
+    """``url`` as messages and logs may show it: scheme, host and port only.
+
+    A channel URL can carry a secret in its user info (``smtp://user:password@``)
+    or its path (a Slack hook's ``/services/T/B/SECRET``); neither is ever shown.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a malformed port, say
+        return f"{url.partition(':')[0]}://(a malformed URL)"
+    return (
+        f"{parts.scheme}://{host}{port}/…"
+        if parts.path.strip("/")
+        else f"{parts.scheme}://{host}{port}"
+    )
 
 
 def split_options(url: str, known: frozenset[str]) -> tuple[str, dict[str, str]]:

@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from okra_core import Notification, Notifier, ValidationError
 
-from ._url import flag, seconds, split_options
+from ._url import flag, seconds, shown, split_options
 
 __all__ = ["NOTIFIERS", "SMTPChannel", "message_id", "open_smtp"]
 
@@ -84,7 +84,8 @@ class SMTPChannel:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = notification.recipient
-        message["Subject"] = notification.subject
+        # One line: a name or title may hold a line break, which no header may.
+        message["Subject"] = " ".join(notification.subject.split())
         message["Date"] = format_datetime(notification.created_at)
         message["Message-ID"] = message_id(notification.key, self.sender)
         message["X-Okra-Key"] = notification.key
@@ -120,7 +121,7 @@ def open_smtp(url: str, secret: str | None) -> SMTPChannel:
     parts = urlsplit(rest)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ValidationError.single(
-            "url", f"expected smtp://host:port?from=address (or smtps://), got {url!r}"
+            "url", f"expected smtp://host:port?from=address (or smtps://), got {shown(url)!r}"
         )
     sender = options.get("from", "").strip()
     if "@" not in sender:
@@ -131,7 +132,7 @@ def open_smtp(url: str, secret: str | None) -> SMTPChannel:
     try:
         port = parts.port
     except ValueError:
-        raise ValidationError.single("url", f"expected a port number in {url!r}") from None
+        raise ValidationError.single("url", f"expected a port number in {shown(url)!r}") from None
     user = unquote(parts.username) if parts.username else None
     password = (
         secret if secret is not None else (unquote(parts.password) if parts.password else None)

@@ -29,7 +29,7 @@ from typing import Any
 
 from okra_core import DeliveryError, Notification, Notifier, ValidationError
 
-from ._url import seconds, split_options
+from ._url import seconds, shown, split_options
 
 __all__ = ["NOTIFIERS", "WebhookChannel", "open_webhook", "sign", "slack_payload"]
 
@@ -104,7 +104,7 @@ class WebhookChannel:
         self.timeout = timeout
 
     def __repr__(self) -> str:
-        return f"WebhookChannel({self.url!r}, format={self.format!r})"
+        return f"WebhookChannel({shown(self.url)!r}, format={self.format!r})"
 
     def deliver(self, notification: Notification) -> None:
         """POST ``notification``; raise :class:`DeliveryError` unless the receiver says 2xx."""
@@ -122,16 +122,33 @@ class WebhookChannel:
             headers["X-Okra-Timestamp"] = stamp
             headers["X-Okra-Signature"] = sign(self.secret, stamp, body)
         request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        where = shown(self.url)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
-            raise DeliveryError(f"{self.url} answered {exc.code} {exc.reason}") from None
+            if 300 <= exc.code < 400:
+                # Following it would re-send the signed headers without the body,
+                # elsewhere, and count a lost payload as delivered.
+                raise DeliveryError(
+                    f"{where} answered {exc.code} (a redirect); configure the final URL"
+                ) from None
+            raise DeliveryError(f"{where} answered {exc.code} {exc.reason}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise DeliveryError(f"cannot reach {self.url}: {reason}") from None
+            raise DeliveryError(f"cannot reach {where}: {reason}") from None
         if not 200 <= status < 300:
-            raise DeliveryError(f"{self.url} answered {status}")
+            raise DeliveryError(f"{where} answered {status}")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects are answers, not instructions: they surface as HTTPError."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def open_webhook(url: str, secret: str | None) -> WebhookChannel:
@@ -139,7 +156,7 @@ def open_webhook(url: str, secret: str | None) -> WebhookChannel:
     scheme, sep, rest = url.partition("+")
     if scheme != "webhook" or not sep or not rest.startswith(("http://", "https://")):
         raise ValidationError.single(
-            "url", f"expected webhook+https://host/path (or webhook+http://), got {url!r}"
+            "url", f"expected webhook+https://host/path (or webhook+http://), got {shown(url)!r}"
         )
     target, options = split_options(rest, _OPTIONS)
     return WebhookChannel(

@@ -66,8 +66,14 @@ _TOKENS_OPTION = click.option(
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="the address to listen on")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--allow-host",
+    "allowed",
+    multiple=True,
+    help="another Host name to answer besides 127.0.0.1, localhost and --host (repeatable)",
+)
 @_TOKENS_OPTION
-def serve(host: str, port: int, tokens_path: str | None) -> None:
+def serve(host: str, port: int, allowed: tuple[str, ...], tokens_path: str | None) -> None:
     """Serve the web UI and the JSON API of the store.
 
     Forms record changes as --actor (or $OKRA_ACTOR); the API's writes need a
@@ -78,7 +84,10 @@ def serve(host: str, port: int, tokens_path: str | None) -> None:
     except ImportError as exc:
         raise PluginError(f"{INSTALL_HINT} ({exc})") from exc
     sess = _session()
-    app = create_app(sess.okra, _tokens(tokens_path), actor=sess.actor)
+    from ._app import LOCAL_HOSTS
+
+    hosts = [*LOCAL_HOSTS, *allowed, *([host] if host not in ("0.0.0.0", "::") else [])]
+    app = create_app(sess.okra, _tokens(tokens_path), actor=sess.actor, hosts=hosts)
     click.echo(
         f"okra serves {redact_url(sess.url)} at http://{host}:{port}/ as {sess.actor}; "
         "Ctrl+C stops it"

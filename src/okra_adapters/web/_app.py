@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -98,8 +100,19 @@ def _plugin_pages(okra: Okra) -> list[WebRoute]:
     ]
 
 
+LOCAL_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost")
+"""The host names the app answers by default: a page from elsewhere whose name is
+re-bound to 127.0.0.1 (DNS rebinding) is refused, since it would otherwise be
+"same origin" and could read the pages and their CSRF tokens."""
+
+
 def create_app(
-    okra: Okra, tokens: TokenStore, *, actor: str, secret: bytes | None = None
+    okra: Okra,
+    tokens: TokenStore,
+    *,
+    actor: str,
+    secret: bytes | None = None,
+    hosts: Sequence[str] = LOCAL_HOSTS,
 ) -> Starlette:
     """The web app for ``okra``.
 
@@ -109,6 +122,7 @@ def create_app(
         actor: who the forms' changes are recorded as.
         secret: the key that signs the forms' CSRF cookies; a random one by default
             (forms opened before a restart must then be reloaded).
+        hosts: the ``Host`` names it answers (others get 400): loopback by default.
 
     Raises:
         PluginError: a plugin's web route takes a method and path the UI answers.
@@ -126,7 +140,13 @@ def create_app(
             "/static", StaticFiles(directory=_HERE / "static", follow_symlink=False), name="static"
         )
     )
-    app = Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders)])
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+            Middleware(_SecurityHeaders),
+        ],
+    )
     app.state.okra = okra  # for plugins' handlers: request.app.state.okra
     app.state.okra_web = WebState(
         okra=okra,

@@ -86,7 +86,12 @@ def parse_instant(field: str, raw: str, now: datetime) -> datetime | None:
         raise ValidationError.single(
             field, f"expected a date (YYYY-MM-DD) or an ISO 8601 instant, got {raw!r}"
         ) from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    try:
+        return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-05:00 is in the year 10000 in UTC
+        raise ValidationError.single(
+            field, f"expected an instant within the years 1 to 9999 in UTC, got {raw!r}"
+        ) from None
 
 
 @attrs.frozen

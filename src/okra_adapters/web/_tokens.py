@@ -213,7 +213,9 @@ class TokenStore:
                 match = token_id
         if match is None:
             return None
-        return next(t for t in self.tokens() if t.id == match)
+        # Read again: a revocation between the two reads must win.
+        token = next((t for t in self.tokens() if t.id == match), None)
+        return token if token is not None and token.active else None
 
     def _rows(self, db: sqlite3.Connection) -> list[Token]:
         rows = db.execute(
