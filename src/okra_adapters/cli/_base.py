@@ -7,7 +7,7 @@ import functools
 import getpass
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -16,6 +16,7 @@ from uuid import UUID
 import click
 from rich.console import Console
 
+from okra_adapters.storage.sqlite import sqlite_path
 from okra_core import (
     AmbiguousReferenceError,
     ConcurrencyError,
@@ -151,8 +152,9 @@ class OkraCommand(click.Command):
 def _ambiguous(exc: AmbiguousReferenceError, sess: Session) -> OkraCliError:
     """The candidates of an ambiguous reference, each with its kind and cycle."""
     lines = [f"{exc.kind} {exc.ref!r} is ambiguous; choose one by its id:"]
+    where = sess.whereabouts([candidate for candidate, _ in exc.candidates])
     for candidate, label in exc.candidates:
-        lines.append(f"  {candidate.hex[:8]}  {label}{sess.whereabouts(candidate)}")
+        lines.append(f"  {candidate.hex[:8]}  {label}{where.get(candidate, '')}")
     return OkraCliError("\n".join(lines), ExitCode.AMBIGUOUS, _HINTS[AmbiguousReferenceError][1])
 
 
@@ -188,13 +190,6 @@ def plugins_of(ctx: click.Context) -> Plugins:
 
 
 _CREATES = frozenset({"init", "import"})
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of an ``sqlite:///`` URL (``None`` for other stores)."""
-    if not url.startswith("sqlite:///"):
-        return None
-    return Path(url.removeprefix("sqlite:///").split("?", 1)[0])
 
 
 def store_url(value: str | None) -> str:
@@ -234,7 +229,7 @@ class Session:
         empty store.
         """
         if self._okra is None:
-            path = sqlite_path(self.url)
+            path = sqlite_path(self.url) if self.url.startswith("sqlite:") else None
             command = self._ctx.find_root().invoked_subcommand
             if path is not None and not path.exists() and command not in _CREATES:
                 fail(
@@ -242,8 +237,6 @@ class Session:
                     ExitCode.SETUP,
                     "create one with `okra init`, or check --store (or $OKRA_STORE)",
                 )
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
             self._okra = Okra(self.url, plugins=self.plugins)
             self._ctx.find_root().call_on_close(self.close)
         return self._okra
@@ -262,24 +255,29 @@ class Session:
                 "pass --actor NAME or set OKRA_ACTOR",
             )
 
-    def whereabouts(self, entity_id: UUID) -> str:
-        """`` (key result in 2026-Q3, owner sam)``: where a thing is, to tell namesakes apart."""
+    def whereabouts(self, entity_ids: Sequence[UUID]) -> dict[UUID, str]:
+        """`` (key result, in 2026-Q3, owner sam)`` per id: to tell namesakes apart."""
         if self._okra is None:
-            return ""
+            return {}
         try:
-            entity = self._okra.get(entity_id)
             world = self._okra.world()
-            parts = [entity.entity_kind.value.replace("_", " ")]
-            if isinstance(entity, KeyResult):
-                parts.append(f"in {world.cycle_of(world.objective_of(entity)).name}")
-            elif isinstance(entity, Objective):
-                parts.append(f"in {world.cycle_of(entity).name}")
-            owner = getattr(entity, "owner", None)
-            if owner:
-                parts.append(f"owner {owner}")
+            found = {i: world.get(i) for i in entity_ids}
+            shown: dict[UUID, str] = {}
+            for entity_id, entity in found.items():
+                if entity is None:
+                    continue
+                parts = [entity.entity_kind.value.replace("_", " ")]
+                if isinstance(entity, KeyResult):
+                    parts.append(f"in {world.cycle_of(world.objective_of(entity)).name}")
+                elif isinstance(entity, Objective):
+                    parts.append(f"in {world.cycle_of(entity).name}")
+                owner = getattr(entity, "owner", None)
+                if owner:
+                    parts.append(f"owner {owner}")
+                shown[entity_id] = f" ({', '.join(parts)})"
         except OkraError:
-            return ""
-        return f" ({', '.join(parts)})"
+            return {}
+        return shown
 
     def close(self) -> None:
         """Close the store if it was opened."""

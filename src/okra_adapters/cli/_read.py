@@ -44,15 +44,23 @@ __all__ = ["register", "resolve_cycle"]
 
 
 def resolve_cycle(
-    okra: Okra, ref: str | None, *, as_of: When = None, as_known_at: When = None
+    okra: Okra,
+    ref: str | None,
+    *,
+    as_of: When = None,
+    as_known_at: When = None,
+    world: World | None = None,
 ) -> Cycle:
     """The cycle ``ref`` names; by default the only active one, else the last closed one.
 
-    The default is chosen among the cycles as they were at the instant asked about.
+    The default is chosen among the cycles as they were at the instant asked about
+    (``world``, if the caller has it already).
     """
     if ref is not None:
         return okra.cycle(ref)
-    cycles = okra.world(as_of=as_of, as_known_at=as_known_at).cycles()
+    if world is None:
+        world = okra.world(as_of=as_of, as_known_at=as_known_at)
+    cycles = world.cycles()
     active = [c for c in cycles if c.status is CycleStatus.ACTIVE]
     if len(active) == 1:
         return active[0]
@@ -89,7 +97,9 @@ def dashboard(
     CYCLE defaults to the only active cycle, else the one closed last.
     """
     okra = sess.okra
-    cycle = resolve_cycle(okra, cycle_ref, as_of=as_of, as_known_at=as_known_at)
+    # One world, for the default cycle and the sparklines: a past one is costly.
+    world = okra.world(as_of=as_of, as_known_at=as_known_at)
+    cycle = resolve_cycle(okra, cycle_ref, world=world)
     board = okra.cycle_progress(cycle, as_of=as_of, as_known_at=as_known_at)
     if as_json:
         data = to_data(board)
@@ -101,7 +111,6 @@ def dashboard(
             ]
         click.echo(dumps(data))
         return
-    world = okra.world(as_of=as_of, as_known_at=as_known_at)
     for item in render.dashboard(board, world, owner, sess.console.width):
         sess.console.print(item)
 

@@ -22,14 +22,16 @@ __all__ = [
     "GuardedSQLiteRecorder",
     "SQLiteReadModelStore",
     "okra_storage_backends",
+    "sqlite_path",
     "sqlite_settings",
 ]
 
 
-def sqlite_settings(url: str) -> dict[str, str]:
-    """Eventsourcing settings for ``sqlite:///relative/path`` or ``sqlite:////abs/path``.
+def sqlite_path(url: str) -> Path | None:
+    """The file of ``sqlite:///relative/path`` or ``sqlite:////abs/path`` (None: ``:memory:``).
 
-    The file's folder is created if needed.
+    Raises:
+        ValidationError: with path ``url`` when it names no file.
     """
     parts = urlsplit(url)
     if parts.netloc:
@@ -40,12 +42,20 @@ def sqlite_settings(url: str) -> dict[str, str]:
     path = parts.path[1:] if parts.path.startswith("/") else parts.path
     if not path:
         raise ValidationError.single("url", f"expected a file path after sqlite:///, got {url!r}")
-    if path != ":memory:":
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        path = str(Path(path).expanduser())
+    return None if path == ":memory:" else Path(path).expanduser()
+
+
+def sqlite_settings(url: str) -> dict[str, str]:
+    """Eventsourcing settings for ``sqlite:///relative/path`` or ``sqlite:////abs/path``.
+
+    The file's folder is created if needed.
+    """
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": path,
+        "SQLITE_DBNAME": ":memory:" if path is None else str(path),
         # Writers wait for each other this long (seconds) before giving up.
         "SQLITE_LOCK_TIMEOUT": "30",
         "APPLICATION_RECORDER_TOPIC": f"{__name__}:GuardedSQLiteRecorder",
