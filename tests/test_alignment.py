@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from okra_core import Change, Cycle, ManualClock, Objective, Okra
-from okra_core._alignment import AlignmentNode
-from okra_core._data import to_data
+from okra_core.codec._data import to_data
+from okra_core.read._alignment import AlignmentNode
 
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
 

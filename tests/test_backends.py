@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from okra_core import EventCodec, Okra, StorageError, ValidationError
-from okra_core._store import EventStoreApp, ReadModelStore, store_env
+from okra_core.store._store import EventStoreApp, ReadModelStore, store_env
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ from okra_core import (
     Okra,
     Outcome,
 )
-from okra_core._bets import (
+from okra_core.codec._data import to_data
+from okra_core.domain._key_result import Grade
+from okra_core.read._bets import (
     BetsLedger,
     ConfidenceForecast,
     brier_score,
@@ -28,8 +30,6 @@ from okra_core._bets import (
     final_outcome,
     next_cycle,
 )
-from okra_core._data import to_data
-from okra_core._model import Grade
 
 DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
 

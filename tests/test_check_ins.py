@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from okra_core import Change, CheckIn, CheckIns, CheckInSource, KeyResult, ManualClock, Okra
-from okra_core._history import EntityHistory, as_of
+from okra_core.read._history import EntityHistory, as_of
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

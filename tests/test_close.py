@@ -44,7 +44,7 @@ from okra_core import (
     ValidationError,
     suggest_grade,
 )
-from okra_core._model import Stamp
+from okra_core.domain._entity import Stamp
 
 from .conftest import Quarter
 from .helpers import count, paths, refused

@@ -42,8 +42,8 @@ from okra_core import (
     PlaybookRevised,
     PlaybookSettings,
 )
-from okra_core._codec import _exact_checker, _fast_structurer
-from okra_core._store import EventStoreApp, store_env
+from okra_core.codec._codec import _exact_checker, _fast_structurer
+from okra_core.store._store import EventStoreApp, store_env
 from tests.strategies import EVENT_STRATEGIES, events
 
 WIRE_NAMES = sorted(cls.wire_name for cls in CORE_EVENTS)

@@ -35,7 +35,7 @@ from okra_core import (
     StorageError,
     ValidationError,
 )
-from okra_core._model import project
+from okra_core.domain._fold import project
 
 from .conftest import Quarter
 from .helpers import paths, refused

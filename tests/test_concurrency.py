@@ -26,7 +26,7 @@ from okra_core import (
     Okra,
     StayAbove,
 )
-from okra_core._model import Stamp
+from okra_core.domain._entity import Stamp
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

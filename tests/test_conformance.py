@@ -51,7 +51,7 @@ from eventsourcing.utils import Environment
 
 from okra_adapters.storage.postgres_recorder import GuardedPostgresRecorder
 from okra_adapters.storage.sqlite import GuardedSQLiteRecorder
-from okra_core._store import store_env
+from okra_core.store._store import store_env
 
 # --- memory:// ---------------------------------------------------------------------
 

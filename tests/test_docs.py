@@ -2,7 +2,7 @@
 
 - Every ```pycon block in ``docs/*.md`` runs as a doctest: the blocks of one file
   share one namespace and run in the order they appear.
-- ``docs/events.md`` is exactly what ``python -m okra_core._catalogue`` prints.
+- ``docs/events.md`` is exactly what ``python -m okra_core.codec._catalogue`` prints.
 - Every event type has a docstring and a section in ``docs/events.md``.
 - The examples in the public API's docstrings run.
 """
@@ -24,7 +24,7 @@ import pytest
 
 import okra_core
 from okra_core import CORE_EVENTS
-from okra_core._catalogue import REGENERATE, render_event_catalogue
+from okra_core.codec._catalogue import REGENERATE, render_event_catalogue
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 DOC_FILES = sorted(DOCS.glob("*.md"))
@@ -137,12 +137,12 @@ def test_catalogue_lists_plugin_events_too() -> None:
 # --- docstrings of the public API -----------------------------------------------------------
 
 DOCSTRING_MODULES = (
-    "okra_core._app",
-    "okra_core._metrics",
-    "okra_core._values",
-    "okra_core._clock",
-    "okra_core._codec",
-    "okra_core._catalogue",
+    "okra_core.app._okra",
+    "okra_core.domain._metrics",
+    "okra_core.domain._values",
+    "okra_core.domain._clock",
+    "okra_core.codec._codec",
+    "okra_core.codec._catalogue",
     "okra_core",
 )
 

@@ -22,7 +22,7 @@ from okra_core import (
     ValidationError,
     to_data,
 )
-from okra_core._ingest import MAX_REPORTED, _decode, to_record
+from okra_core.app._ingest import MAX_REPORTED, _decode, to_record
 from tests.conftest import START
 from tests.helpers import count, paths, refused
 from tests.strategies import events

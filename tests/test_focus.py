@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from okra_core import Change, EntityKind, KeyResult, ManualClock, Objective, Okra, PaceBands
-from okra_core._data import to_data
-from okra_core._focus import FocusItem, FocusKind, FocusList, rank
+from okra_core.codec._data import to_data
+from okra_core.read._focus import FocusItem, FocusKind, FocusList, rank
 
 DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -23,8 +23,8 @@ from okra_core import (
     ValidationError,
     to_data,
 )
-from okra_core._history import EntityHistory
-from okra_core._model import project
+from okra_core.domain._fold import project
+from okra_core.read._history import EntityHistory
 from tests.conftest import START, Quarter
 
 DAY = timedelta(days=1)

@@ -27,8 +27,8 @@ from okra_core import (
     RollupPolicy,
     StayAbove,
 )
-from okra_core._data import to_data
-from okra_core._progress import PaceStatus, combine, pace_status, weakest
+from okra_core.codec._data import to_data
+from okra_core.read._progress import PaceStatus, combine, pace_status, weakest
 
 MID = datetime(2026, 2, 15, tzinfo=UTC)  # e = 45 / 90 = 0.5
 JAN = datetime(2026, 1, 1, tzinfo=UTC)

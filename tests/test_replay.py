@@ -79,7 +79,7 @@ from okra_core import (
     ValidationError,
     to_data,
 )
-from okra_core._model import project
+from okra_core.domain._fold import project
 from tests.strategies import (
     changes,
     confidences,

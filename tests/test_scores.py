@@ -26,8 +26,9 @@ from okra_core import (
     ScoringPolicy,
     to_data,
 )
-from okra_core._model import AnyEntity, Grade, suggest_grade
-from okra_core._scores import (
+from okra_core.domain._fold import AnyEntity
+from okra_core.domain._key_result import Grade, suggest_grade
+from okra_core.read._scores import (
     BandCounts,
     Reading,
     ScoreBand,
@@ -39,7 +40,7 @@ from okra_core._scores import (
     score_reading,
     scorecard,
 )
-from okra_core._world import World
+from okra_core.read._world import World
 
 from .conftest import Quarter
 

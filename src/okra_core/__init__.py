@@ -1,6 +1,10 @@
 """okra_core: the event-sourced OKRA domain (Objectives, Key Results and Actions).
 
-Everything public is importable from here; the ``_modules`` behind it are private.
+Everything public is importable from here (and the hooks from ``okra_core.hookspecs``,
+the test helpers from ``okra_core.testing``). The sub-packages behind it are private and
+show how okra is built, each importing only those before it: ``domain`` (values,
+metrics, events, entities), ``codec`` (the wire), ``plugins``, ``store`` (the log),
+``read`` (projections) and ``app`` (``Okra`` and its collaborators). See docs/design.md.
 
 Example:
     >>> from datetime import date
@@ -15,33 +19,14 @@ import contextlib
 
 import attrs
 
-from . import _plugin_types
-from ._alignment import (
-    AlignmentNode,
-    AlignmentTree,
-)
-from ._app import Authorizer, Okra, Ref, When
-from ._audit import (
-    Diff,
-    FieldChange,
-    LogEntry,
-)
-from ._bets import (
-    BetEffect,
-    BetEntry,
-    BetsLedger,
-    Calibration,
-    CarriedLearning,
-    ConfidenceForecast,
-    OwnerCalibration,
-    OwnerHitRate,
-    ReliabilityBin,
-    brier_score,
-)
-from ._clock import Clock, ManualClock, SystemClock
-from ._codec import EventCodec, JSONBytes, OkraMapper
-from ._data import to_data
-from ._errors import (
+from .app._okra import Authorizer, Okra, Ref, When
+from .codec._codec import EventCodec, JSONBytes, OkraMapper
+from .codec._data import to_data
+from .domain._action import Action, Task
+from .domain._clock import Clock, ManualClock, SystemClock
+from .domain._cycle import Cycle
+from .domain._entity import Entity
+from .domain._errors import (
     AmbiguousReferenceError,
     ConcurrencyError,
     EventDecodeError,
@@ -54,7 +39,7 @@ from ._errors import (
     StorageError,
     ValidationError,
 )
-from ._events import (
+from .domain._events import (
     CORE_EVENTS,
     ActionPlaced,
     ActionProposed,
@@ -92,17 +77,9 @@ from ._events import (
     TaskReopened,
     Upcaster,
 )
-from ._explain import (
-    Explanation,
-    Term,
-)
-from ._focus import (
-    FocusItem,
-    FocusKind,
-    FocusList,
-    OwnerFocus,
-)
-from ._metrics import (
+from .domain._fold import AnyEntity
+from .domain._key_result import CheckIn, CheckIns, Grade, KeyResult, suggest_grade
+from .domain._metrics import (
     COMMIT_ATTAINMENT,
     STRETCH_ATTAINMENT,
     Attainment,
@@ -113,76 +90,9 @@ from ._metrics import (
     StayAbove,
     StayBelow,
 )
-from ._model import (
-    PLAYBOOK_ID,
-    Action,
-    Alignment,
-    AnyEntity,
-    CheckIn,
-    CheckIns,
-    Continuation,
-    Cycle,
-    Entity,
-    Grade,
-    KeyResult,
-    Objective,
-    Playbook,
-    Subscription,
-    Task,
-    subscription_id,
-    suggest_grade,
-)
-from ._notification import Channel, DeliveryError, Notification
-from ._plugin_types import (
-    CliCommand,
-    Exporter,
-    LintFinding,
-    LintRule,
-    MetricSource,
-    Notifier,
-    StorageBackend,
-    WebRoute,
-)
-from ._plugins import PluginInfo, PluginProblem, Plugins, hookimpl, load_plugins
-from ._progress import (
-    Contribution,
-    CycleProgress,
-    Forecast,
-    KeyResultProgress,
-    ObjectiveProgress,
-    OwnerProgress,
-    OwnerSummary,
-    PaceStatus,
-    StatusCount,
-    pace_status,
-)
-from ._scores import (
-    AbandonedObjective,
-    BandCounts,
-    BusinessReview,
-    CarryOver,
-    CommittedMiss,
-    KeyResultLink,
-    KeyResultScore,
-    Learning,
-    ObjectiveScore,
-    OwnerReview,
-    Reading,
-    ReadingCounts,
-    ScoreBand,
-    Scorecard,
-    UnscoredObjective,
-)
-from ._store import (
-    LogMovedError,
-    ReadConflictError,
-    ReadModelStore,
-    default_data_dir,
-    default_store_url,
-    generate_cipher_key,
-    redact_url,
-)
-from ._values import (
+from .domain._objective import Alignment, Continuation, Objective
+from .domain._playbook import PLAYBOOK_ID, Playbook, Subscription, subscription_id
+from .domain._values import (
     ActionStatus,
     AlignmentLink,
     CheckInSource,
@@ -202,7 +112,89 @@ from ._values import (
     RollupPolicy,
     ScoringPolicy,
 )
-from ._world import World
+from .plugins import _types as _plugin_types
+from .plugins._manager import PluginInfo, PluginProblem, Plugins, hookimpl, load_plugins
+from .plugins._notification import Channel, DeliveryError, Notification
+from .plugins._types import (
+    CliCommand,
+    Exporter,
+    LintFinding,
+    LintRule,
+    MetricSource,
+    Notifier,
+    StorageBackend,
+    WebRoute,
+)
+from .read._alignment import (
+    AlignmentNode,
+    AlignmentTree,
+)
+from .read._audit import (
+    Diff,
+    FieldChange,
+    LogEntry,
+)
+from .read._bets import (
+    BetEffect,
+    BetEntry,
+    BetsLedger,
+    Calibration,
+    CarriedLearning,
+    ConfidenceForecast,
+    OwnerCalibration,
+    OwnerHitRate,
+    ReliabilityBin,
+    brier_score,
+)
+from .read._explain import (
+    Explanation,
+    Term,
+)
+from .read._focus import (
+    FocusItem,
+    FocusKind,
+    FocusList,
+    OwnerFocus,
+)
+from .read._progress import (
+    Contribution,
+    CycleProgress,
+    Forecast,
+    KeyResultProgress,
+    ObjectiveProgress,
+    OwnerProgress,
+    OwnerSummary,
+    PaceStatus,
+    StatusCount,
+    pace_status,
+)
+from .read._scores import (
+    AbandonedObjective,
+    BandCounts,
+    BusinessReview,
+    CarryOver,
+    CommittedMiss,
+    KeyResultLink,
+    KeyResultScore,
+    Learning,
+    ObjectiveScore,
+    OwnerReview,
+    Reading,
+    ReadingCounts,
+    ScoreBand,
+    Scorecard,
+    UnscoredObjective,
+)
+from .read._world import World
+from .store._store import (
+    LogMovedError,
+    ReadConflictError,
+    ReadModelStore,
+    default_data_dir,
+    default_store_url,
+    generate_cipher_key,
+    redact_url,
+)
 
 __all__ = [
     "COMMIT_ATTAINMENT",
@@ -379,7 +371,7 @@ __all__ = [
     "to_data",
 ]
 
-# Tracebacks and reprs show okra_core.Okra, not okra_core._app.Okra. Type hints
+# Tracebacks and reprs show okra_core.Okra, not okra_core.app._okra.Okra. Type hints
 # are resolved first, while their names can still be found in the defining modules.
 _plugin_types.resolve_types(globals())  # they name Okra, which they cannot import
 for _name in __all__:
@@ -387,7 +379,7 @@ for _name in __all__:
         attrs.resolve_types(globals()[_name])
 for _name in __all__:
     _obj = globals()[_name]
-    if getattr(_obj, "__module__", "").startswith("okra_core._"):
+    if getattr(_obj, "__module__", "").startswith("okra_core."):
         with contextlib.suppress(AttributeError, TypeError):  # e.g. type aliases
             _obj.__module__ = __name__
 del _name, _obj

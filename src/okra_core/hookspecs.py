@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from ._plugin_types import (
+from .plugins._types import (
     CliCommand,
     Exporter,
     LintRule,
@@ -28,8 +28,8 @@ from ._plugin_types import (
 )
 
 if TYPE_CHECKING:
-    from ._app import Okra
-    from ._events import Event
+    from .app._okra import Okra
+    from .domain._events import Event
 
 __all__ = [
     "PROJECT",

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ._plugins import Plugins, load_plugins
+from .plugins._manager import Plugins, load_plugins
 
 __all__ = ["okra_plugins", "plugin_registered"]
 

@@ -1,6 +1,6 @@
 """Focus: what needs attention this week, ranked, each item with its reason.
 
-A pure projection of a :class:`~okra_core._world.World`. Everything is measured
+A pure projection of a :class:`~okra_core.read._world.World`. Everything is measured
 from ``world.at`` (now, or the *as of* instant) and the playbook in force then.
 
 Scope: the active cycles (or the one cycle asked for), and in them the objectives
@@ -33,10 +33,13 @@ from uuid import UUID
 
 import attrs
 
-from ._events import EntityKind
-from ._model import Action, CheckIn, Cycle, KeyResult, Objective
+from ..domain._action import Action
+from ..domain._cycle import Cycle
+from ..domain._events import EntityKind
+from ..domain._key_result import CheckIn, KeyResult
+from ..domain._objective import Objective
+from ..domain._values import ActionStatus, CycleStatus, ObjectiveStatus, PaceBands
 from ._progress import PaceStatus, pace_status
-from ._values import ActionStatus, CycleStatus, ObjectiveStatus, PaceBands
 from ._world import World
 
 __all__ = ["FocusItem", "FocusKind", "FocusList", "OwnerFocus", "focus", "rank"]

@@ -24,12 +24,12 @@ import cattrs
 from cattrs.errors import IterableValidationNote
 from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
 
-from ._clock import as_utc
-from ._errors import EventDecodeError, FieldError, ValidationError
-from ._events import CORE_EVENTS, Event, EventRegistry
-from ._metrics import METRIC_KINDS, Metric
-from ._model import CheckIn, CheckIns
-from ._values import Confidence
+from ..domain._clock import as_utc
+from ..domain._errors import EventDecodeError, FieldError, ValidationError
+from ..domain._events import CORE_EVENTS, Event, EventRegistry
+from ..domain._key_result import CheckIn, CheckIns
+from ..domain._metrics import METRIC_KINDS, Metric
+from ..domain._values import Confidence
 
 __all__ = ["EventCodec", "JSONBytes", "OkraMapper", "make_converter"]
 

@@ -1,6 +1,6 @@
 """The bets ledger and calibration: what was tried, what it did, how well people forecast.
 
-Both are pure projections of a :class:`~okra_core._world.World`.
+Both are pure projections of a :class:`~okra_core.read._world.World`.
 
 **Bets ledger.** Every action (a bet) with its investment, odds, expected effects
 and the *observed* effect on each key result it serves: the key result's value
@@ -26,8 +26,11 @@ from uuid import UUID
 
 import attrs
 
-from ._model import Action, Cycle, KeyResult, Objective
-from ._values import ActionStatus, Investment, Outcome
+from ..domain._action import Action
+from ..domain._cycle import Cycle
+from ..domain._key_result import KeyResult
+from ..domain._objective import Objective
+from ..domain._values import ActionStatus, Investment, Outcome
 from ._world import World
 
 __all__ = [

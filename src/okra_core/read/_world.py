@@ -15,8 +15,13 @@ from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
-from ._model import PLAYBOOK_ID, Action, Alignment, AnyEntity, Cycle, KeyResult, Objective, Playbook
-from ._values import AlignmentLink, ObjectiveStatus
+from ..domain._action import Action
+from ..domain._cycle import Cycle
+from ..domain._fold import AnyEntity
+from ..domain._key_result import KeyResult
+from ..domain._objective import Alignment, Objective
+from ..domain._playbook import PLAYBOOK_ID, Playbook
+from ..domain._values import AlignmentLink, ObjectiveStatus
 
 __all__ = ["World"]
 

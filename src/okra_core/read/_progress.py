@@ -1,6 +1,6 @@
 """Progress: attainment, pace, forecast and rollups of key results and objectives.
 
-Every function here is a pure function of a :class:`~okra_core._world.World`: the
+Every function here is a pure function of a :class:`~okra_core.read._world.World`: the
 entities at one instant (``world.at``). Expected pace is measured from that
 instant, never from the system clock, so the same call answers for now and for
 any moment in the past.
@@ -40,10 +40,12 @@ from uuid import UUID
 
 import attrs
 
-from ._events import EntityKind
-from ._metrics import Change, Milestone
-from ._model import Alignment, CheckIn, Cycle, KeyResult, Objective
-from ._values import (
+from ..domain._cycle import Cycle
+from ..domain._events import EntityKind
+from ..domain._key_result import CheckIn, KeyResult
+from ..domain._metrics import Change, Milestone
+from ..domain._objective import Alignment, Objective
+from ..domain._values import (
     AlignmentLink,
     Confidence,
     CycleStatus,

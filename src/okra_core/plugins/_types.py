@@ -16,10 +16,10 @@ from uuid import UUID
 import attrs
 
 if TYPE_CHECKING:
-    from ._app import Okra
-    from ._model import KeyResult
+    from ..app._okra import Okra
+    from ..domain._key_result import KeyResult
+    from ..store._store import ReadModelStore
     from ._notification import Channel
-    from ._store import ReadModelStore
 
 __all__ = [
     "CliCommand",

@@ -4,7 +4,7 @@ The catalogue is generated from the event classes themselves (their wire names,
 schema versions, docstrings and attrs fields), so it cannot drift from the code.
 Regenerate the copy kept in the repository with::
 
-    python -m okra_core._catalogue > docs/events.md
+    python -m okra_core.codec._catalogue > docs/events.md
 
 A test compares that file with :func:`render_event_catalogue` and fails when they
 differ.
@@ -25,11 +25,11 @@ from typing import Any
 
 import attrs
 
-from ._events import CORE_EVENTS, Event, EventRegistry
+from ..domain._events import CORE_EVENTS, Event, EventRegistry
 
 __all__ = ["render_event_catalogue"]
 
-REGENERATE = "python -m okra_core._catalogue > docs/events.md"
+REGENERATE = "python -m okra_core.codec._catalogue > docs/events.md"
 """The command that writes the catalogue into the repository's docs."""
 
 _VALUES_INTRO = """\
@@ -317,7 +317,7 @@ def _field_type(cls: type, field: attrs.Attribute[Any]) -> str:
 def _aliases(cls: type) -> list[tuple[str, object]]:
     """Public names bound to union types in the class's module and in okra_core."""
     found: list[tuple[str, object]] = []
-    for module_name in dict.fromkeys((cls.__module__, __package__ or "okra_core")):
+    for module_name in dict.fromkeys((cls.__module__, "okra_core")):
         module = sys.modules.get(module_name)
         for name, value in vars(module).items() if module is not None else ():
             if not name.startswith("_") and _is_union(value):

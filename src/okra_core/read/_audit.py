@@ -9,9 +9,9 @@ from uuid import UUID
 
 import attrs
 
-from ._data import to_data
-from ._events import Event
-from ._model import AnyEntity
+from ..codec._data import to_data
+from ..domain._events import Event
+from ..domain._fold import AnyEntity
 
 __all__ = ["Diff", "FieldChange", "LogEntry", "describe", "diff_states", "log_entry"]
 

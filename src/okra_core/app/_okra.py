@@ -22,13 +22,13 @@ from uuid import UUID, uuid4
 import attrs
 from eventsourcing.persistence import Notification, PersistenceError, RecordConflictError
 
-from ._alignment import AlignmentTree, alignment_tree, orphans
-from ._audit import Diff, LogEntry, diff_states, log_entry
-from ._bets import BetsLedger, Calibration, bets_ledger, calibration
-from ._checks import check_number, check_probability, check_text, prefixed, raise_if
-from ._clock import Clock, SystemClock, as_utc
-from ._codec import EventCodec
-from ._errors import (
+from ..codec._codec import EventCodec
+from ..domain._action import Action, Task
+from ..domain._checks import check_number, check_probability, check_text, prefixed, raise_if
+from ..domain._clock import Clock, SystemClock, as_utc
+from ..domain._cycle import Cycle
+from ..domain._entity import Entity, Stamp
+from ..domain._errors import (
     AmbiguousReferenceError,
     ConcurrencyError,
     FieldError,
@@ -38,7 +38,7 @@ from ._errors import (
     StorageError,
     ValidationError,
 )
-from ._events import (
+from ..domain._events import (
     ActionProposed,
     CheckInCorrected,
     CheckInRecorded,
@@ -52,51 +52,12 @@ from ._events import (
     SubscriptionAdded,
     TaskAdded,
 )
-from ._explain import Explanation, explain_cycle, explain_key_result, explain_objective
-from ._focus import FocusList, focus
-from ._history import EntityHistory
-from ._history import as_of as _as_of
-from ._ingest import check_import, to_record
-from ._metrics import Attainment, Change, Metric, check_value
-from ._model import (
-    PLAYBOOK_ID,
-    Action,
-    AnyEntity,
-    CheckIn,
-    Cycle,
-    Entity,
-    KeyResult,
-    Objective,
-    Playbook,
-    Stamp,
-    Subscription,
-    Task,
-    project,
-    subscription_id,
-    suggest_grade,
-)
-from ._plugins import Plugins, load_plugins
-from ._progress import (
-    CycleProgress,
-    KeyResultProgress,
-    ObjectiveProgress,
-    OwnerProgress,
-    cycle_progress,
-    key_result_progress,
-    objective_progress,
-    owner_progress,
-)
-from ._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
-from ._scores import BusinessReview, Scorecard, business_review, lineage, scorecard
-from ._store import (
-    LogMovedError,
-    ReadConflictError,
-    ReadModelStore,
-    default_store_url,
-    open_store,
-    redact_url,
-)
-from ._values import (
+from ..domain._fold import AnyEntity, project
+from ..domain._key_result import CheckIn, KeyResult, suggest_grade
+from ..domain._metrics import Attainment, Change, Metric, check_value
+from ..domain._objective import Objective
+from ..domain._playbook import PLAYBOOK_ID, Playbook, Subscription, subscription_id
+from ..domain._values import (
     AlignmentLink,
     CheckInSource,
     Confidence,
@@ -115,7 +76,36 @@ from ._values import (
     RollupPolicy,
     ScoringPolicy,
 )
-from ._world import World
+from ..plugins._manager import Plugins, load_plugins
+from ..read._alignment import AlignmentTree, alignment_tree, orphans
+from ..read._audit import Diff, LogEntry, diff_states, log_entry
+from ..read._bets import BetsLedger, Calibration, bets_ledger, calibration
+from ..read._explain import Explanation, explain_cycle, explain_key_result, explain_objective
+from ..read._focus import FocusList, focus
+from ..read._history import EntityHistory
+from ..read._history import as_of as _as_of
+from ..read._progress import (
+    CycleProgress,
+    KeyResultProgress,
+    ObjectiveProgress,
+    OwnerProgress,
+    cycle_progress,
+    key_result_progress,
+    objective_progress,
+    owner_progress,
+)
+from ..read._scores import BusinessReview, Scorecard, business_review, lineage, scorecard
+from ..read._world import World
+from ..store._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
+from ..store._store import (
+    LogMovedError,
+    ReadConflictError,
+    ReadModelStore,
+    default_store_url,
+    open_store,
+    redact_url,
+)
+from ._ingest import check_import, to_record
 
 __all__ = ["Authorizer", "Okra", "Ref", "When"]
 

@@ -15,9 +15,9 @@ from eventsourcing.domain import DomainEventProtocol, EventSourcingError
 from eventsourcing.persistence import IntegrityError, Mapper, Recording
 from eventsourcing.utils import Environment, EnvType, TopicError, get_topic, resolve_topic
 
-from ._codec import EventCodec, JSONBytes, OkraMapper
-from ._errors import OkraError, PluginError, StorageError, ValidationError
-from ._plugins import Plugins, load_plugins
+from ..codec._codec import EventCodec, JSONBytes, OkraMapper
+from ..domain._errors import OkraError, PluginError, StorageError, ValidationError
+from ..plugins._manager import Plugins, load_plugins
 
 __all__ = [
     "CIPHER_KEY",

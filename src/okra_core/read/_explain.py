@@ -8,8 +8,8 @@ from uuid import UUID
 
 import attrs
 
-from ._audit import LogEntry, log_entry
-from ._events import (
+from ..domain._cycle import Cycle
+from ..domain._events import (
     BaselineMeasured,
     CheckInCorrected,
     CheckInRecorded,
@@ -19,10 +19,12 @@ from ._events import (
     KeyResultRetargeted,
     KeyResultReweighted,
 )
-from ._metrics import Change
-from ._model import Cycle, KeyResult, Objective
+from ..domain._key_result import KeyResult
+from ..domain._metrics import Change
+from ..domain._objective import Objective
+from ..domain._values import RollupPolicy
+from ._audit import LogEntry, log_entry
 from ._progress import cycle_progress, objective_progress
-from ._values import RollupPolicy
 from ._world import World
 
 __all__ = ["Explanation", "Term", "explain_cycle", "explain_key_result", "explain_objective"]

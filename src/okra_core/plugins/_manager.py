@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import attrs
 import pluggy
 
-from . import hookspecs
-from ._errors import PluginError, ValidationError
-from ._events import CORE_EVENTS, Event, EventRegistry
-from ._plugin_types import (
+from .. import hookspecs
+from ..domain._errors import PluginError, ValidationError
+from ..domain._events import CORE_EVENTS, Event, EventRegistry
+from ._types import (
     CliCommand,
     Exporter,
     LintRule,
@@ -33,7 +33,7 @@ from ._plugin_types import (
 )
 
 if TYPE_CHECKING:
-    from ._app import Okra
+    from ..app._okra import Okra
 
 __all__ = [
     "PLUGINS_ENV_VAR",

@@ -23,10 +23,25 @@ from uuid import UUID
 import attrs
 import cattrs
 
-from . import _metrics, _model, _values
-from ._codec import JSONBytes, make_converter
-from ._events import EventRegistry
-from ._model import Action, AnyEntity, Cycle, KeyResult, Objective, Playbook, Subscription
+from ..codec._codec import JSONBytes, make_converter
+from ..domain import (
+    _action,
+    _cycle,
+    _entity,
+    _fold,
+    _key_result,
+    _metrics,
+    _objective,
+    _playbook,
+    _values,
+)
+from ..domain._action import Action
+from ..domain._cycle import Cycle
+from ..domain._events import EventRegistry
+from ..domain._fold import AnyEntity
+from ..domain._key_result import KeyResult
+from ..domain._objective import Objective
+from ..domain._playbook import Playbook, Subscription
 
 __all__ = ["READ_MODEL_NAME", "dump_states", "fingerprint", "load_states"]
 
@@ -42,7 +57,17 @@ _KINDS: Final[dict[str, type[AnyEntity]]] = {
     "subscription": Subscription,
 }
 # The modules whose code decides what a state is: folding rules, metrics, values.
-_RULES: Final = (_model, _metrics, _values)
+_RULES: Final = (
+    _entity,
+    _cycle,
+    _objective,
+    _key_result,
+    _action,
+    _playbook,
+    _fold,
+    _metrics,
+    _values,
+)
 
 log = logging.getLogger("okra")
 

@@ -9,10 +9,10 @@ from typing import Any
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn
 
+from ..domain._entity import Entity
+from ..domain._events import Event
+from ..domain._metrics import Metric
 from ._codec import make_converter
-from ._events import Event
-from ._metrics import Metric
-from ._model import Entity
 
 __all__ = ["to_data"]
 

@@ -22,8 +22,9 @@ from typing import Final
 
 import attrs
 
-from ._events import CheckInCorrected, CheckInRecorded, CheckInRetracted, Event
-from ._model import AnyEntity, KeyResult, project
+from ..domain._events import CheckInCorrected, CheckInRecorded, CheckInRetracted, Event
+from ..domain._fold import AnyEntity, project
+from ..domain._key_result import KeyResult
 
 __all__ = ["EntityHistory", "as_of"]
 

@@ -3,7 +3,7 @@
 An objective may be linked to parent objectives or to their key results
 (``contributes`` with a weight, or ``supports``); links are many-to-many and
 never loop (``Okra.align`` refuses a loop). This module reads those links from a
-:class:`~okra_core._world.World` only.
+:class:`~okra_core.read._world.World` only.
 
 Rules (documented in ``docs/progress.md`` and tested):
 
@@ -30,9 +30,11 @@ from uuid import UUID
 
 import attrs
 
-from ._model import Alignment, Cycle, KeyResult, Objective
+from ..domain._cycle import Cycle
+from ..domain._key_result import KeyResult
+from ..domain._objective import Alignment, Objective
+from ..domain._values import AlignmentLink, ObjectiveKind, ObjectiveStatus
 from ._progress import _Progress
-from ._values import AlignmentLink, ObjectiveKind, ObjectiveStatus
 from ._world import World
 
 __all__ = ["AlignmentNode", "AlignmentTree", "alignment_tree", "orphans"]

@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from ._values import NotificationKind
+from ..domain._values import NotificationKind
 
 __all__ = ["Channel", "DeliveryError", "Notification"]
 

@@ -38,10 +38,11 @@ from uuid import UUID
 import attrs
 import cattrs
 
-from ._checks import check_text
-from ._codec import EventCodec
-from ._errors import FieldError, OkraError, ValidationError
-from ._events import (
+from ..codec._codec import EventCodec
+from ..domain._checks import check_text
+from ..domain._cycle import Cycle
+from ..domain._errors import FieldError, OkraError, ValidationError
+from ..domain._events import (
     ActionProposed,
     CheckInCorrected,
     CheckInRecorded,
@@ -57,7 +58,10 @@ from ._events import (
     PlaybookRevised,
     TaskAdded,
 )
-from ._model import PLAYBOOK_ID, AnyEntity, Cycle, KeyResult, Objective, project
+from ..domain._fold import AnyEntity, project
+from ..domain._key_result import KeyResult
+from ..domain._objective import Objective
+from ..domain._playbook import PLAYBOOK_ID
 
 __all__ = ["MAX_REPORTED", "check_import", "to_record"]
 

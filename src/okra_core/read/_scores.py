@@ -30,9 +30,10 @@ from uuid import UUID
 
 import attrs
 
-from ._model import Cycle, KeyResult, Objective, round_score, suggest_grade
-from ._progress import combine
-from ._values import (
+from ..domain._cycle import Cycle
+from ..domain._key_result import KeyResult, round_score, suggest_grade
+from ..domain._objective import Objective
+from ..domain._values import (
     ContinuationMode,
     CycleStatus,
     ObjectiveKind,
@@ -41,6 +42,7 @@ from ._values import (
     RollupPolicy,
     ScoringPolicy,
 )
+from ._progress import combine
 from ._world import World
 
 __all__ = [
