@@ -28,12 +28,11 @@ from okra_core import (
 )
 from okra_core.domain._fold import AnyEntity
 from okra_core.domain._key_result import Grade, suggest_grade
+from okra_core.read._review import business_review, lineage
 from okra_core.read._scores import (
     BandCounts,
     Reading,
     ScoreBand,
-    business_review,
-    lineage,
     rollup_scores,
     round_score,
     score_band,

@@ -168,17 +168,19 @@ from .read._progress import (
     StatusCount,
     pace_status,
 )
-from .read._scores import (
-    AbandonedObjective,
-    BandCounts,
+from .read._review import (
     BusinessReview,
     CarryOver,
     CommittedMiss,
     KeyResultLink,
-    KeyResultScore,
     Learning,
-    ObjectiveScore,
     OwnerReview,
+)
+from .read._scores import (
+    AbandonedObjective,
+    BandCounts,
+    KeyResultScore,
+    ObjectiveScore,
     Reading,
     ReadingCounts,
     ScoreBand,

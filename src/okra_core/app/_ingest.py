@@ -39,9 +39,9 @@ import attrs
 import cattrs
 
 from ..codec._codec import EventCodec
-from ..domain._checks import check_text
+from ..domain._checks import check_text, raise_if
 from ..domain._cycle import Cycle
-from ..domain._errors import FieldError, OkraError, ValidationError
+from ..domain._errors import ConcurrencyError, FieldError, OkraError, ValidationError
 from ..domain._events import (
     ActionProposed,
     CheckInCorrected,
@@ -62,8 +62,9 @@ from ..domain._fold import AnyEntity, project
 from ..domain._key_result import KeyResult
 from ..domain._objective import Objective
 from ..domain._playbook import PLAYBOOK_ID
+from ._context import Collaborator
 
-__all__ = ["MAX_REPORTED", "check_import", "to_record"]
+__all__ = ["MAX_REPORTED", "Importer", "check_import", "to_record"]
 
 # Report at most this many bad records: enough to fix a file, not a wall of text.
 MAX_REPORTED: Final = 50
@@ -410,3 +411,86 @@ def _text_errors(event: Event) -> list[FieldError]:
         elif field.name in _TEXTS:
             errors += check_text(f"$.{field.name}", value, required=False)
     return errors
+
+
+class Importer(Collaborator):
+    """Records events made elsewhere, once every one of them is checked."""
+
+    def import_events(
+        self,
+        events: Iterable[Event | Mapping[str, Any]],
+        *,
+        actor: str,
+        batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Record events made elsewhere (an export, a migration, a generator).
+
+        Every record is checked before anything is written: it must decode as a
+        stored record does, be the next version of its entity's stream (after
+        the store's events and the records before it) with an event of that
+        entity's kind, be recorded no later than now and no earlier than the
+        event before it, fold into its entity's state, refer only to entities
+        of the right kind that exist (in the store or earlier in ``events``)
+        without an alignment loop, and reuse no check-in or task id. Lifecycle
+        rules of commands are not applied again: the records are facts that
+        already happened, and keep their own recorded time and actor.
+
+        By default all the events are written in one transaction: all or none.
+        With ``batch_size``, each batch is one transaction; another writer
+        recording into the same stream meanwhile is refused by the store as for
+        any command, so no event is lost: the batch that meets it is not
+        written, the batches before it stay recorded (a note on the error says
+        how many events) and the rest is not attempted. Observers
+        (``okra_event_recorded``) hear of every event recorded.
+
+        Args:
+            events: :class:`Event` objects, or their plain records as
+                :meth:`export_records` gives them (``{"type":
+                "okra.key_result.checked_in", "originator_id": ...,
+                "originator_version": ..., ...}``), as read from JSON.
+            actor: who imports; the authorizer is asked about ``import_events``.
+            batch_size: events per transaction (at least 1; default: all).
+            progress: called with the count of records checked so far.
+
+        Returns:
+            The number of events recorded.
+
+        Raises:
+            ValidationError: if any record is wrong; each problem's path starts
+                with the record's index (``events[3].value``). Nothing is written.
+            ConcurrencyError: another writer got to one of the streams first.
+            PermissionDeniedError: the actor may not import.
+        """
+        errors = check_text("actor", actor, max_length=200)
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):
+            errors.append(FieldError("batch_size", "expected a whole number >= 1, or None"))
+        raise_if(errors)
+        with self._ctx.lock:
+            self._ctx.state.refresh()
+            self._ctx.authorize(actor, "import_events", None)
+            batches = check_import(
+                events,
+                self._ctx.state.states,
+                self._ctx.codec,
+                now=self._ctx.now(),
+                known_ids=self._ctx.state.id_in_use,
+                batch_size=batch_size,
+                progress=progress,
+            )
+            total = sum(len(batch) for batch, _ in batches)
+            self._refs.reads = {}
+            done = 0
+            try:
+                for batch, folded in batches:
+                    try:
+                        self._ctx.save(*batch, folded=folded)
+                    except ConcurrencyError as exc:
+                        exc.add_note(f"{done} of the {total} events were recorded")
+                        raise
+                    done += len(batch)
+            finally:
+                self._refs.reads = None
+            return total

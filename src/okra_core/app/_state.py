@@ -1,0 +1,272 @@
+"""The live state: every entity's current state, kept up to date from the log.
+
+One :class:`LiveState` per :class:`~okra_core.Okra`. It folds in what the log
+holds past its position (events of this instance and of other processes alike),
+starts from the saved read model where the store keeps one, saves it again now
+and then, and indexes entities' histories for questions about the past. It
+holds no lock of its own: the caller holds the instance's lock.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Final
+from uuid import UUID
+
+from eventsourcing.persistence import Recording
+
+from ..domain._action import Action
+from ..domain._errors import NotFoundError, StorageError
+from ..domain._events import CheckInRecorded, Event, EventRegistry, TaskAdded
+from ..domain._fold import AnyEntity, project
+from ..domain._key_result import KeyResult
+from ..domain._playbook import PLAYBOOK_ID, Playbook
+from ..read._history import EntityHistory
+from ..read._history import as_of as _as_of
+from ..read._world import World
+from ..store._log import Log
+from ..store._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
+from ..store._store import ReadModelStore
+
+__all__ = ["LiveState"]
+
+log = logging.getLogger("okra")
+
+# After catching up on this many events, save the read model (it is also saved on close).
+_CHECKPOINT_EVERY: Final = 10_000
+# How often a rebuild reports its progress, in events.
+_PROGRESS_EVERY: Final = 1000
+
+
+class LiveState:
+    """The current state of every entity of one store, and the indexes beside it.
+
+    Args:
+        log: the store's log.
+        registry: the event types known (part of the read model's fingerprint).
+        persist: save the read model beside the events, and start from it.
+    """
+
+    def __init__(self, log: Log, registry: EventRegistry, *, persist: bool) -> None:
+        self._log = log
+        self._registry = registry
+        self._persist = persist
+        self.closed = False
+        self._restored = False
+        self._saved_position = 0
+        self.states: dict[UUID, AnyEntity] = {}
+        self.position = 0
+        # Positions of this instance's own writes that arrived out of order.
+        self._ahead: set[int] = set()
+        self.task_action: dict[UUID, UUID] = {}
+        self.check_in_key_result: dict[UUID, UUID] = {}
+        # Indexed histories for time travel: loaded per entity on demand, or all
+        # at once for a query about the past; kept up to date once loaded.
+        self._histories: dict[UUID, EntityHistory] = {}
+        self._all_histories = False
+
+    # --- following the log -----------------------------------------------------------
+
+    def refresh(self, progress: Callable[[int], None] | None = None) -> None:
+        """Fold in events recorded since the last look, by this or another process."""
+        if self.closed:
+            raise StorageError(f"this Okra on {self._log.shown_url} was closed; open a new one")
+        if not self._restored:
+            self._restore()
+        for notification in self._log.notifications(self.position):
+            if notification.id in self._ahead:
+                self._ahead.discard(notification.id)
+            else:
+                self.apply(self._log.decode(notification))
+            self.position = notification.id
+            if progress is not None and notification.id % _PROGRESS_EVERY == 0:
+                progress(notification.id)
+        if self.position - self._saved_position >= _CHECKPOINT_EVERY:
+            self.checkpoint()
+
+    def apply(self, event: Event, folded: Mapping[UUID, AnyEntity] | None = None) -> None:
+        """Fold one event in; ``folded`` may hold the state after it, already computed."""
+        state = self.states.get(event.originator_id)
+        if state is not None and event.originator_version <= state.version:
+            return  # already folded in (a save interrupted before it moved the position)
+        after = folded.get(event.originator_id) if folded else None
+        if after is None or after.version != event.originator_version:
+            after = project(state, event)
+        state = self.states[event.originator_id] = after
+        history = self._histories.get(event.originator_id)
+        if history is None and self._all_histories:
+            history = self._histories[event.originator_id] = EntityHistory()
+        if history is not None:
+            history.append(event, state)
+        if isinstance(event, TaskAdded):
+            self.task_action[event.task_id] = event.originator_id
+        elif isinstance(event, CheckInRecorded):
+            self.check_in_key_result[event.check_in_id] = event.originator_id
+
+    def recorded(
+        self,
+        events: Iterable[Event],
+        recordings: Iterable[Recording[UUID]],
+        folded: Mapping[UUID, AnyEntity] | None = None,
+    ) -> None:
+        """Take in this instance's own write: fold its events, move past its positions."""
+        for event in events:
+            self.apply(event, folded)
+        for recording in recordings:
+            notification_id = recording.notification.id
+            if notification_id == self.position + 1:
+                self.position = notification_id
+            else:
+                self._ahead.add(notification_id)
+
+    def id_in_use(self, item_id: UUID) -> bool:
+        """Whether a check-in or task already has ``item_id``."""
+        return item_id in self.check_in_key_result or item_id in self.task_action
+
+    # --- the saved read model --------------------------------------------------------
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Forget the saved read model and fold every entity from the whole log again."""
+        read_models = self._read_models()
+        if read_models is not None:
+            self._log.storage(lambda: read_models.drop(READ_MODEL_NAME))
+        self.states.clear()
+        self.task_action.clear()
+        self.check_in_key_result.clear()
+        self._histories.clear()
+        self._all_histories = False
+        self.position = self._saved_position = 0
+        self._ahead.clear()
+        self._restored = True
+        if progress is None:
+            self.refresh()
+        else:
+            last = self._log.last_position()
+            self.refresh(progress=lambda position: progress(position, last))
+            progress(self.position, last)
+        self.checkpoint()
+        return sum(state.version for state in self.states.values())
+
+    def checkpoint(self) -> None:
+        """Save the read model if it moved on since it was last saved."""
+        read_models = self._read_models()
+        if read_models is None or self._ahead or self.position <= self._saved_position:
+            return
+        anchor = self._log.anchor_at(self.position)
+        if anchor is None:  # pragma: no cover - the log lost an event it had
+            return
+        data = self._log.seal(dump_states(self.states, self._fingerprint, anchor))
+        self._log.storage(lambda: read_models.save(READ_MODEL_NAME, self.position, data))
+        self._saved_position = self.position
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
+        # Only stores that keep a read model need it; not computed on every open.
+        return fingerprint(self._registry)
+
+    def _read_models(self) -> ReadModelStore | None:
+        if not self._persist:
+            return None
+        return self._log.read_models()
+
+    def _restore(self) -> None:
+        """Start from the saved read model, if there is a usable one.
+
+        It is used only if it was made by the same code and the log still holds,
+        at the saved position, the very event it was folded up to (the events
+        were not replaced, say from a backup, under it). Otherwise it is dropped,
+        and the states are rebuilt from the log and saved afresh.
+        """
+        self._restored = True
+        read_models = self._read_models()
+        saved = (
+            self._log.storage(lambda: read_models.load(READ_MODEL_NAME)) if read_models else None
+        )
+        if saved is None or read_models is None:
+            return
+        position, sealed = saved
+        data = self._log.unseal(sealed)
+        loaded = load_states(data, self._fingerprint) if data is not None else None
+        if loaded is None or self._log.anchor_at(position) != loaded[1]:
+            if loaded is not None:
+                log.warning(
+                    "okra: the saved read model does not match the log of %s; "
+                    "rebuilding from the log",
+                    self._log.url,
+                )
+            self._log.storage(lambda: read_models.drop(READ_MODEL_NAME))
+            return
+        states = loaded[0]
+        self.states.update(states)
+        for state in states.values():
+            if isinstance(state, Action):
+                self.task_action.update((task.id, state.id) for task in state.tasks)
+            elif isinstance(state, KeyResult):
+                ids = [c.id for c in state.check_ins] + list(state.retracted_ids)
+                self.check_in_key_result.update((i, state.id) for i in ids)
+        self.position = self._saved_position = position
+
+    # --- the past --------------------------------------------------------------------
+
+    def history_of(self, entity_id: UUID) -> EntityHistory:
+        """One entity's indexed history, up to the version folded in here."""
+        history = self._histories.get(entity_id)
+        if history is None:
+            history = EntityHistory()
+            state = self.states.get(entity_id)
+            # Only what this instance has folded in: events another process wrote
+            # since the last refresh arrive through the log, like everything else.
+            upto = state.version if state is not None else 0
+            for event in self._log.stream(entity_id, upto=upto) if upto else ():
+                history.append(event)
+            self._histories[entity_id] = history
+        return history
+
+    def world_at(self, at: datetime, known: datetime | None) -> World:
+        """Every entity as of ``at`` (as known at ``known``), those that existed then."""
+        self._load_histories()
+        # In the order of self.states: the order of their first events in the log.
+        states = {
+            entity_id: state
+            for entity_id in self.states
+            if (state := _as_of(self._histories[entity_id], at, known)) is not None
+        }
+        return World(states, at=at, known_at=known)
+
+    def past(self, entity_id: UUID, at: datetime, known: datetime | None) -> AnyEntity | None:
+        """An entity as of ``at`` (as known at ``known``); None if it did not exist yet.
+
+        The playbook always exists: its defaults hold until its first revision.
+        """
+        state = _as_of(self.history_of(entity_id), at, known)
+        if state is None and entity_id == PLAYBOOK_ID:
+            return Playbook.default()
+        return state
+
+    def current(self, entity_id: UUID) -> AnyEntity:
+        """The current state of a resolved entity (the default playbook if never revised)."""
+        state = self.states.get(entity_id)
+        if state is None and entity_id == PLAYBOOK_ID:
+            return Playbook.default()
+        if state is None:
+            raise NotFoundError("entity", str(entity_id))
+        return state
+
+    def label(self, entity_id: UUID) -> str:
+        """The entity's title or name (its short id if it is not known here)."""
+        state = self.states.get(entity_id)
+        return state.label if state is not None else entity_id.hex[:8]
+
+    def _load_histories(self) -> None:
+        """Index every entity's history (once; kept up to date from then on)."""
+        if self._all_histories:
+            return
+        last = max(self.position, *self._ahead) if self._ahead else self.position
+        for notification in self._log.notifications(0, upto=last):
+            event = self._log.decode(notification)
+            history = self._histories.setdefault(event.originator_id, EntityHistory())
+            history.append(event)
+        self._all_histories = True

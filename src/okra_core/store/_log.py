@@ -1,0 +1,171 @@
+"""The log of one okra store: read in position order, one entity's stream, guarded appends.
+
+``Log`` is the only place that talks to the event store once it is open: every
+storage failure leaves it as a :class:`~okra_core.StorageError` naming the store
+(without its password), and every refused write as a
+:class:`~okra_core.ConcurrencyError` naming the entities involved.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Final, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    Notification,
+    PersistenceError,
+    RecordConflictError,
+    Recording,
+)
+
+from ..domain._errors import ConcurrencyError, StorageError
+from ..domain._events import Event
+from ._store import EventStoreApp, LogMovedError, ReadConflictError, ReadModelStore
+
+__all__ = ["Log"]
+
+log = logging.getLogger("okra")
+
+C = TypeVar("C")
+
+# How many notifications one select reads.
+_BATCH: Final = 1000
+
+
+class Log:
+    """The event log of an open store.
+
+    Args:
+        store: the open event store.
+        url: the store's URL, as given (for log messages).
+        shown_url: the URL without a password (for error messages).
+    """
+
+    def __init__(self, store: EventStoreApp, *, url: str, shown_url: str) -> None:
+        self.store = store
+        self.url = url
+        self.shown_url = shown_url
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()
+
+    def storage(self, operation: Callable[[], C]) -> C:
+        """Run ``operation`` on the store; its failures become a StorageError."""
+        try:
+            return operation()
+        except (PersistenceError, OSError) as exc:
+            raise StorageError(f"cannot use {self.shown_url}: {exc}") from exc
+
+    # --- reading -------------------------------------------------------------------
+
+    def notifications(self, after: int, upto: int | None = None) -> Iterator[Notification]:
+        """The log after position ``after`` (up to ``upto``), in batches, oldest first."""
+        recorder = self.store.recorder
+        position = after
+        while True:
+            try:
+                batch = recorder.select_notifications(start=position + 1, limit=_BATCH, stop=upto)
+            except PersistenceError as exc:
+                raise StorageError(f"cannot read {self.shown_url}: {exc}") from exc
+            for notification in batch:
+                position = notification.id
+                yield notification
+            if len(batch) < _BATCH:
+                return
+
+    def decode(self, notification: Notification) -> Event:
+        """The event a notification holds."""
+        return cast(Event, self.store.mapper.to_domain_event(notification))
+
+    def events(self, after: int = 0) -> Iterator[Event]:
+        """The events after position ``after``, oldest first."""
+        return map(self.decode, self.notifications(after))
+
+    def stream(self, entity_id: UUID, *, upto: int | None = None) -> Iterator[Event]:
+        """One entity's events, oldest first (up to version ``upto``)."""
+        try:
+            if upto is None:
+                yield from cast(Iterator[Event], self.store.events.get(entity_id))
+            else:
+                yield from cast(Iterator[Event], self.store.events.get(entity_id, lte=upto))
+        except PersistenceError as exc:
+            raise StorageError(f"cannot read {self.shown_url}: {exc}") from exc
+
+    def last_position(self) -> int:
+        """The position of the newest event (0 for an empty log)."""
+        return self.storage(lambda: self.store.recorder.max_notification_id()) or 0
+
+    def anchor_at(self, position: int) -> tuple[str, int] | None:
+        """The event at ``position`` in the log, as ``(originator id hex, version)``."""
+        notifications = self.storage(
+            lambda: self.store.recorder.select_notifications(start=position, limit=1)
+        )
+        if not notifications or notifications[0].id != position:
+            return None
+        found = notifications[0]
+        return UUID(str(found.originator_id)).hex, found.originator_version
+
+    # --- writing -------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        read_versions: dict[UUID, int],
+        read_position: int | None = None,
+    ) -> list[Recording[UUID]]:
+        """Record ``events`` in one write, if the entities read are still as they were.
+
+        Raises:
+            ConcurrencyError: an entity read (or written) changed meanwhile, or,
+                with ``read_position``, anything at all was recorded after it.
+            StorageError: the store failed.
+        """
+        written = {e.originator_id for e in events}
+        guard: dict[str, Any] = {"read_versions": read_versions}
+        if read_position is not None:
+            guard["read_position"] = read_position
+        try:
+            return self.store.record(events, **guard)
+        except ReadConflictError as exc:
+            raise ConcurrencyError([exc.entity_id]) from exc
+        except LogMovedError as exc:
+            raise ConcurrencyError(sorted(written)) from exc
+        except RecordConflictError as exc:
+            raise ConcurrencyError(sorted(written)) from exc
+        except PersistenceError as exc:
+            raise StorageError(f"cannot write to {self.shown_url}: {exc}") from exc
+
+    # --- the saved read model ------------------------------------------------------
+
+    def read_models(self) -> ReadModelStore | None:
+        """Where the store keeps read models, if its backend has a place for them."""
+        return self.storage(lambda: self.store.read_models)
+
+    def seal(self, data: bytes) -> bytes:
+        """Compress and encrypt a read model as the store does its events.
+
+        The states hold everything the events do, so they get the same protection.
+        """
+        mapper = self.store.mapper
+        if mapper.compressor:
+            data = mapper.compressor.compress(data)
+        if mapper.cipher:
+            data = mapper.cipher.encrypt(data)
+        return data
+
+    def unseal(self, data: bytes) -> bytes | None:
+        """A read model as :meth:`seal` saved it, or None if it cannot be opened."""
+        mapper = self.store.mapper
+        try:
+            if mapper.cipher:
+                data = mapper.cipher.decrypt(data)
+            if mapper.compressor:
+                data = mapper.compressor.decompress(data)
+        except Exception:  # a wrong key, another cipher: rebuild from the log
+            log.warning("okra: the saved read model cannot be decrypted; rebuilding from the log")
+            return None
+        return data
