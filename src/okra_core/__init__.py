@@ -15,10 +15,7 @@ Example:
     <CycleStatus.PLANNING: 'planning'>
 """
 
-import contextlib
-
-import attrs
-
+from ._public import publish
 from .app._okra import Authorizer, Okra, Ref, When
 from .codec._codec import EventCodec, JSONBytes, OkraMapper
 from .codec._data import to_data
@@ -112,7 +109,6 @@ from .domain._values import (
     RollupPolicy,
     ScoringPolicy,
 )
-from .plugins import _types as _plugin_types
 from .plugins._manager import PluginInfo, PluginProblem, Plugins, hookimpl, load_plugins
 from .plugins._notification import Channel, DeliveryError, Notification
 from .plugins._types import (
@@ -373,15 +369,5 @@ __all__ = [
     "to_data",
 ]
 
-# Tracebacks and reprs show okra_core.Okra, not okra_core.app._okra.Okra. Type hints
-# are resolved first, while their names can still be found in the defining modules.
-_plugin_types.resolve_types(globals())  # they name Okra, which they cannot import
-for _name in __all__:
-    if attrs.has(globals()[_name]):
-        attrs.resolve_types(globals()[_name])
-for _name in __all__:
-    _obj = globals()[_name]
-    if getattr(_obj, "__module__", "").startswith("okra_core."):
-        with contextlib.suppress(AttributeError, TypeError):  # e.g. type aliases
-            _obj.__module__ = __name__
-del _name, _obj
+# Tracebacks and reprs show okra_core.Okra, not okra_core.app._okra.Okra (see _public).
+publish(globals(), __all__)

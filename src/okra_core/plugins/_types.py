@@ -246,12 +246,3 @@ class MetricSource:
     name: str = attrs.field(validator=_name)
     description: str = attrs.field(validator=_text)
     read: Callable[[KeyResult], float | None] = attrs.field(validator=_callable)
-
-
-def resolve_types(namespace: Mapping[str, object]) -> None:
-    """Resolve the descriptors' type hints, whose names only ``okra_core`` knows at once."""
-    names = {**globals(), **namespace}
-    for cls in (CliCommand, Exporter, LintFinding, LintRule, MetricSource, Notifier):
-        attrs.resolve_types(cls, globalns=names)
-    attrs.resolve_types(StorageBackend, globalns=names)
-    attrs.resolve_types(WebRoute, globalns=names)
