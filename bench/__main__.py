@@ -13,9 +13,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import suite
+from . import integrity, suite
 
-WORKLOADS = ("codec", "ingest", "single_command", "rebuild", "time_travel", "dashboard", "scale")
+WORKLOADS = (
+    "codec",
+    "ingest",
+    "single_command",
+    "rebuild",
+    "time_travel",
+    "dashboard",
+    "verify",
+    "scale",
+)
 
 
 def machine() -> dict[str, Any]:
@@ -60,6 +69,8 @@ def run(mode: str, only: set[str], overrides: dict[str, Any] | None = None) -> d
             elif name == "dashboard":
                 rows = suite.dashboard(sizes, directory, quarter_url)
                 record(name, rows, time.perf_counter() - started)
+            elif name == "verify":
+                record(name, integrity.verify(sizes, directory), time.perf_counter() - started)
             elif name == "scale":
                 record(name, suite.scale(sizes, directory), time.perf_counter() - started)
     return {

@@ -45,6 +45,7 @@ from okra_core import (
     KeyResultRebaselined,
     KeyResultRetargeted,
     KeyResultReweighted,
+    LogSealed,
     Metric,
     Milestone,
     NotificationKind,
@@ -496,6 +497,12 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
         owners=st.lists(raw_texts, max_size=3).map(tuple),
     ),
     SubscriptionRemoved.wire_name: _event(SubscriptionRemoved, reason=raw_texts),
+    # the log itself
+    LogSealed.wire_name: _event(
+        LogSealed,
+        size=st.integers(min_value=0, max_value=2**53),
+        root=st.binary(min_size=32, max_size=32).map(bytes.hex),
+    ),
 }
 """A strategy per core event type, by wire name."""
 

@@ -74,7 +74,13 @@ def test_the_package_is_typed() -> None:
 # Each part may import itself and the parts before it, never one after it.
 PARTS = ("domain", "codec", "plugins", "store", "read", "app")
 # Public modules beside the package's __init__, and the part each belongs to.
-TOP_LEVEL = {"hookspecs": "plugins", "_public": "top", "testing": "top", "__init__": "top"}
+TOP_LEVEL = {
+    "hookspecs": "plugins",
+    "_public": "top",
+    "testing": "top",
+    "verify": "top",
+    "__init__": "top",
+}
 MAX_MODULE_LINES = 700
 MAX_CLASS_LINES = 400
 

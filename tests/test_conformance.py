@@ -49,6 +49,7 @@ from eventsourcing.tests.persistence import (
 )
 from eventsourcing.utils import Environment
 
+from okra_adapters.storage.memory import MemoryFactory, TreePOPORecorder
 from okra_adapters.storage.postgres_recorder import GuardedPostgresRecorder
 from okra_adapters.storage.sqlite import GuardedSQLiteRecorder
 from okra_core.store._store import store_env
@@ -66,6 +67,13 @@ class TestMemoryApplicationRecorder(ApplicationRecorderTestCase[POPOApplicationR
         return POPOApplicationRecorder()
 
 
+class TestTreeMemoryApplicationRecorder(ApplicationRecorderTestCase[TreePOPORecorder]):
+    """okra's memory recorder (which keeps the log's hash tree) is still a full recorder."""
+
+    def create_recorder(self) -> TreePOPORecorder:
+        return TreePOPORecorder()
+
+
 class _MemoryTracking(POPOTrackingRecorder):
     pass
 
@@ -76,13 +84,13 @@ class TestMemoryFactory(InfrastructureFactoryTestCase[POPOFactory]):
         super().setUp()
 
     def expected_factory_class(self) -> type[POPOFactory]:
-        return POPOFactory
+        return MemoryFactory
 
     def expected_aggregate_recorder_class(self) -> type[AggregateRecorder]:
         return POPOAggregateRecorder
 
     def expected_application_recorder_class(self) -> type[ApplicationRecorder]:
-        return POPOApplicationRecorder
+        return TreePOPORecorder
 
     def expected_tracking_recorder_class(self) -> type[TrackingRecorder]:
         return POPOTrackingRecorder

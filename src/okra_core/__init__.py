@@ -19,6 +19,7 @@ from ._public import publish
 from .app._okra import Authorizer, Okra, Ref, When
 from .codec._codec import EventCodec, JSONBytes, OkraMapper
 from .codec._data import to_data
+from .codec._merkle import Checkpoint, subtree_keys
 from .domain._action import Action, Task
 from .domain._clock import Clock, ManualClock, SystemClock
 from .domain._cycle import Cycle
@@ -26,6 +27,7 @@ from .domain._entity import Entity
 from .domain._errors import (
     AmbiguousReferenceError,
     ConcurrencyError,
+    DamagedLogError,
     EventDecodeError,
     FieldError,
     InvalidTransitionError,
@@ -57,6 +59,7 @@ from .domain._events import (
     KeyResultRebaselined,
     KeyResultRetargeted,
     KeyResultReweighted,
+    LogSealed,
     ObjectiveAbandoned,
     ObjectiveActivated,
     ObjectiveAligned,
@@ -89,6 +92,7 @@ from .domain._metrics import (
 )
 from .domain._objective import Alignment, Continuation, Objective
 from .domain._playbook import PLAYBOOK_ID, Playbook, Subscription, subscription_id
+from .domain._seal import Seal
 from .domain._values import (
     ActionStatus,
     AlignmentLink,
@@ -184,6 +188,7 @@ from .read._scores import (
     UnscoredObjective,
 )
 from .read._world import World
+from .store._signing import create_signing_key
 from .store._store import (
     LogMovedError,
     ReadConflictError,
@@ -193,12 +198,23 @@ from .store._store import (
     generate_cipher_key,
     redact_url,
 )
+from .store._tree import (
+    TREE_SIGNER,
+    LogProblem,
+    LogReport,
+    LogTreeRecorder,
+    Signer,
+    StoredRecord,
+    genesis_checkpoint,
+    grow_tree,
+)
 
 __all__ = [
     "COMMIT_ATTAINMENT",
     "CORE_EVENTS",
     "PLAYBOOK_ID",
     "STRETCH_ATTAINMENT",
+    "TREE_SIGNER",
     "AbandonedObjective",
     "Action",
     "ActionPlaced",
@@ -230,6 +246,7 @@ __all__ = [
     "CheckInRetracted",
     "CheckInSource",
     "CheckIns",
+    "Checkpoint",
     "CliCommand",
     "Clock",
     "CommittedMiss",
@@ -246,6 +263,7 @@ __all__ = [
     "CycleProgress",
     "CycleStarted",
     "CycleStatus",
+    "DamagedLogError",
     "DeliveryError",
     "Diff",
     "Entity",
@@ -282,6 +300,10 @@ __all__ = [
     "LintRule",
     "LogEntry",
     "LogMovedError",
+    "LogProblem",
+    "LogReport",
+    "LogSealed",
+    "LogTreeRecorder",
     "ManualClock",
     "Metric",
     "MetricSource",
@@ -336,11 +358,14 @@ __all__ = [
     "ScoreBand",
     "Scorecard",
     "ScoringPolicy",
+    "Seal",
+    "Signer",
     "StatusCount",
     "StayAbove",
     "StayBelow",
     "StorageBackend",
     "StorageError",
+    "StoredRecord",
     "Subscription",
     "SubscriptionAdded",
     "SubscriptionRemoved",
@@ -357,14 +382,18 @@ __all__ = [
     "When",
     "World",
     "brier_score",
+    "create_signing_key",
     "default_data_dir",
     "default_store_url",
     "generate_cipher_key",
+    "genesis_checkpoint",
+    "grow_tree",
     "hookimpl",
     "load_plugins",
     "pace_status",
     "redact_url",
     "subscription_id",
+    "subtree_keys",
     "suggest_grade",
     "to_data",
 ]

@@ -20,6 +20,7 @@ from okra_adapters.storage.sqlite import sqlite_path
 from okra_core import (
     AmbiguousReferenceError,
     ConcurrencyError,
+    DamagedLogError,
     EventDecodeError,
     InvalidTransitionError,
     KeyResult,
@@ -61,6 +62,7 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 7  #: another writer changed the same thing first; nothing was written
     DENIED = 8  #: the actor may not do this
     SETUP = 9  #: the store cannot be opened, read or written, or a plugin is broken
+    UNSOUND = 10  #: okra verify: the log differs from what was written, or has no tree
 
 
 class OkraCliError(click.ClickException):
@@ -97,6 +99,7 @@ _HINTS: dict[type[OkraError], tuple[ExitCode, str]] = {
     InvalidTransitionError: (ExitCode.REFUSED, ""),
     ConcurrencyError: (ExitCode.CONFLICT, "run the command again; it sees the other change now"),
     PermissionDeniedError: (ExitCode.DENIED, "run it as someone allowed to, with --actor"),
+    DamagedLogError: (ExitCode.SETUP, ""),
     StorageError: (ExitCode.SETUP, "check --store (or $OKRA_STORE) and the database"),
     PluginError: (ExitCode.SETUP, "see `okra plugins` for the installed plugins"),
 }

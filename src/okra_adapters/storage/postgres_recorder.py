@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +23,17 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from okra_core import LogMovedError, ReadConflictError
+from okra_core import (
+    TREE_SIGNER,
+    Checkpoint,
+    LogMovedError,
+    ReadConflictError,
+    Signer,
+    ValidationError,
+    genesis_checkpoint,
+    grow_tree,
+    subtree_keys,
+)
 
 __all__ = ["GuardedPostgresRecorder", "PostgresReadModelStore"]
 
@@ -103,6 +114,184 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
             ):
                 curs.execute(statement, prepare=False)
         super().create_table()
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (level integer NOT NULL, idx bigint NOT NULL, "
+                    "hash bytea NOT NULL, position bigint, PRIMARY KEY (level, idx))"
+                ).format(self._tree_table(_NODES)),
+                prepare=False,
+            )
+            curs.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} (size bigint PRIMARY KEY, root bytea NOT NULL, "
+                    "at text NOT NULL, signature bytea, key_id text)"
+                ).format(self._tree_table(_HEADS)),
+                prepare=False,
+            )
+            # A new store's tree starts empty; one made before trees waits to be sealed.
+            curs.execute(
+                SQL("SELECT EXISTS (SELECT 1 FROM {0}.{1}) AS used").format(
+                    Identifier(self.datastore.schema), Identifier(self.events_table_name)
+                ),
+                prepare=False,
+            )
+            row = curs.fetchone()
+            if row is not None and not row["used"]:
+                self._add_head(curs, genesis_checkpoint(), ignore=True)
+
+    def _tree_table(self, name: str) -> Any:
+        return SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(name))
+
+    def _fetch_ids_after_insert_events(
+        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        head = self._head(curs)
+        if head is not None and ids is not None:
+            nodes, new_head = grow_tree(
+                head,
+                self._nodes(curs, subtree_keys(head.size)),
+                zip(ids, stored_events, strict=True),
+                kwargs.get(TREE_SIGNER),
+            )
+            curs.executemany(
+                SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s)").format(self._tree_table(_NODES)),
+                nodes,
+            )
+            self._add_head(curs, new_head)
+        return ids
+
+    # --- the hash tree (okra_core.LogTreeRecorder) -----------------------------------
+
+    def tree_head(self) -> Checkpoint | None:
+        """The latest tree head; None if this store keeps no tree (yet)."""
+        with self.datastore.transaction(commit=False) as curs:
+            return self._head(curs)
+
+    def tree_heads(self, after_size: int = 0) -> list[Checkpoint]:
+        """The recorded heads with a size above ``after_size``, oldest first."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT * FROM {0} WHERE size > %s ORDER BY size").format(
+                    self._tree_table(_HEADS)
+                ),
+                (after_size,),
+            )
+            return [_checkpoint(row) for row in curs.fetchall()]
+
+    def tree_leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """Leaves ``start`` onwards (at most ``limit``), as ``(index, position, hash)``."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT idx, position, hash FROM {0} WHERE level = 0 AND idx >= %s "
+                    "ORDER BY idx LIMIT %s"
+                ).format(self._tree_table(_NODES)),
+                (start, limit),
+            )
+            return [(int(r["idx"]), int(r["position"]), bytes(r["hash"])) for r in curs.fetchall()]
+
+    def tree_nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored nodes at ``(level, index)`` among ``keys``."""
+        with self.datastore.transaction(commit=False) as curs:
+            return self._nodes(curs, keys)
+
+    def seal_tree(self, signer: Signer | None) -> Checkpoint:
+        """Start the tree over the log as it is now, in one transaction; its head."""
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            if self._head(curs) is not None:
+                raise ValidationError.single("seal", "this store's log is sealed already")
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM {0}.{1} ORDER BY notification_id"
+                ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+            )
+            records = [
+                (
+                    int(r["notification_id"]),
+                    StoredEvent(
+                        r["originator_id"],
+                        int(r["originator_version"]),
+                        r["topic"],
+                        bytes(r["state"]),
+                    ),
+                )
+                for r in curs.fetchall()
+            ]
+            nodes, head = grow_tree(genesis_checkpoint(), {}, records, signer)
+            curs.executemany(
+                SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s)").format(self._tree_table(_NODES)),
+                nodes,
+            )
+            self._add_head(curs, head)
+            return head
+
+    def tree_records(self, after: int, limit: int) -> list[tuple[int, StoredEvent]]:
+        """The stored records after position ``after`` (at most ``limit``), as stored."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM {0}.{1} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+                ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+                (after, limit),
+            )
+            return [
+                (
+                    int(r["notification_id"]),
+                    StoredEvent(
+                        r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+                    ),
+                )
+                for r in curs.fetchall()
+            ]
+
+    def count_records(self, upto: int) -> int:
+        """How many records the log holds at positions up to ``upto``."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                SQL("SELECT COUNT(*) AS n FROM {0}.{1} WHERE notification_id <= %s").format(
+                    Identifier(self.datastore.schema), Identifier(self.events_table_name)
+                ),
+                (upto,),
+            )
+            row = curs.fetchone()
+            return 0 if row is None else int(row["n"])
+
+    def _head(self, curs: psycopg.Cursor[DictRow]) -> Checkpoint | None:
+        curs.execute(
+            SQL("SELECT * FROM {0} ORDER BY size DESC LIMIT 1").format(self._tree_table(_HEADS))
+        )
+        row = curs.fetchone()
+        return None if row is None else _checkpoint(row)
+
+    def _nodes(
+        self, curs: psycopg.Cursor[DictRow], keys: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        found: dict[tuple[int, int], bytes] = {}
+        statement = SQL("SELECT hash FROM {0} WHERE level = %s AND idx = %s").format(
+            self._tree_table(_NODES)
+        )
+        for level, index in keys:
+            curs.execute(statement, (level, index))
+            row = curs.fetchone()
+            if row is not None:
+                found[level, index] = bytes(row["hash"])
+        return found
+
+    def _add_head(
+        self, curs: psycopg.Cursor[DictRow], head: Checkpoint, *, ignore: bool = False
+    ) -> None:
+        conflict = " ON CONFLICT DO NOTHING" if ignore else ""
+        curs.execute(
+            SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s)" + conflict).format(
+                self._tree_table(_HEADS)
+            ),
+            (head.size, head.root, head.at.isoformat(), head.signature, head.key_id),
+        )
 
     def _insert_events(
         self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -143,6 +332,18 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
                 raise ReadConflictError(entity_id, seen, now)
 
 
+def _checkpoint(row: DictRow) -> Checkpoint:
+    return Checkpoint(
+        size=int(row["size"]),
+        root=bytes(row["root"]),
+        at=datetime.fromisoformat(row["at"]),
+        signature=None if row["signature"] is None else bytes(row["signature"]),
+        key_id=row["key_id"],
+    )
+
+
+_NODES = "okra_tree_nodes"
+_HEADS = "okra_tree_heads"
 _READ_MODELS_TABLE = "okra_read_models"
 
 

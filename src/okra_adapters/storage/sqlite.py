@@ -8,6 +8,7 @@ entities the command read. Read models are kept in a table of the same file.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,19 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from okra_core import LogMovedError, ReadConflictError, StorageBackend, ValidationError, hookimpl
+from okra_core import (
+    TREE_SIGNER,
+    Checkpoint,
+    LogMovedError,
+    ReadConflictError,
+    Signer,
+    StorageBackend,
+    ValidationError,
+    genesis_checkpoint,
+    grow_tree,
+    hookimpl,
+    subtree_keys,
+)
 
 __all__ = [
     "GuardedSQLiteRecorder",
@@ -62,15 +75,37 @@ def sqlite_settings(url: str) -> dict[str, str]:
     }
 
 
+_NODES = "okra_tree_nodes"
+_HEADS = "okra_tree_heads"
+
+
 class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
-    """eventsourcing's SQLite recorder, plus a check of what the command read.
+    """eventsourcing's SQLite recorder, plus a check of what the command read and a hash tree.
 
     A command's events carry the versions of the other entities it consulted
     (``read_versions``: the objective and cycle of a check-in, say). Inside the
     write transaction, after the insert has taken SQLite's write lock, each is
     checked against the log; if any moved on, the transaction rolls back. So a
     check-in cannot slip in while another process closes its objective.
+
+    In the same transaction the records join the log's hash tree (tables
+    ``okra_tree_nodes`` and ``okra_tree_heads``, see :class:`okra_core.LogTreeRecorder`).
     """
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        c.execute(
+            f"CREATE TABLE IF NOT EXISTS {_NODES} (level INTEGER NOT NULL, idx INTEGER NOT NULL, "
+            "hash BLOB NOT NULL, position INTEGER, PRIMARY KEY (level, idx))"
+        )
+        c.execute(
+            f"CREATE TABLE IF NOT EXISTS {_HEADS} (size INTEGER PRIMARY KEY, root BLOB NOT NULL, "
+            "at TEXT NOT NULL, signature BLOB, key_id TEXT)"
+        )
+        # A new store's tree starts empty; one made before trees waits to be sealed.
+        c.execute(f"SELECT EXISTS (SELECT 1 FROM {self.events_table_name})")
+        if not c.fetchone()[0]:
+            self._add_head(c, genesis_checkpoint(), ignore=True)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -93,7 +128,111 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
             )
             if c.fetchone()[0] != len(stored_events):
                 raise LogMovedError(read_position)
+        head = self._head(c)
+        if head is not None and ids is not None:
+            nodes, new_head = grow_tree(
+                head,
+                self._nodes(c, subtree_keys(head.size)),
+                zip(ids, stored_events, strict=True),
+                kwargs.get(TREE_SIGNER),
+            )
+            c.executemany(f"INSERT INTO {_NODES} VALUES (?, ?, ?, ?)", nodes)
+            self._add_head(c, new_head)
         return ids
+
+    # --- the hash tree (okra_core.LogTreeRecorder) -----------------------------------
+
+    def tree_head(self) -> Checkpoint | None:
+        """The latest tree head; None if this store keeps no tree (yet)."""
+        with self.datastore.transaction(commit=False) as c:
+            return self._head(c)
+
+    def tree_heads(self, after_size: int = 0) -> list[Checkpoint]:
+        """The recorded heads with a size above ``after_size``, oldest first."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT * FROM {_HEADS} WHERE size > ? ORDER BY size", (after_size,))
+            return [_checkpoint(row) for row in c.fetchall()]
+
+    def tree_leaves(self, start: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """Leaves ``start`` onwards (at most ``limit``), as ``(index, position, hash)``."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT idx, position, hash FROM {_NODES} WHERE level = 0 AND idx >= ? "
+                "ORDER BY idx LIMIT ?",
+                (start, limit),
+            )
+            return [(int(i), int(p), bytes(h)) for i, p, h in c.fetchall()]
+
+    def tree_nodes(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored nodes at ``(level, index)`` among ``keys``."""
+        with self.datastore.transaction(commit=False) as c:
+            return self._nodes(c, keys)
+
+    def seal_tree(self, signer: Signer | None) -> Checkpoint:
+        """Start the tree over the log as it is now, in one transaction; its head."""
+        with self.datastore.transaction(commit=True) as c:
+            if self._head(c) is not None:
+                raise ValidationError.single("seal", "this store's log is sealed already")
+            c.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} ORDER BY rowid"
+            )
+            rows = c.fetchall()
+            records = [(int(r[0]), StoredEvent(r[1], int(r[2]), r[3], bytes(r[4]))) for r in rows]
+            nodes, head = grow_tree(genesis_checkpoint(), {}, records, signer)
+            c.executemany(f"INSERT INTO {_NODES} VALUES (?, ?, ?, ?)", nodes)
+            self._add_head(c, head)
+            return head
+
+    def tree_records(self, after: int, limit: int) -> list[tuple[int, StoredEvent]]:
+        """The stored records after position ``after`` (at most ``limit``), as stored."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, limit),
+            )
+            return [(r[0], StoredEvent(r[1], r[2], r[3], r[4])) for r in c.fetchall()]
+
+    def count_records(self, upto: int) -> int:
+        """How many records the log holds at positions up to ``upto``."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT COUNT(*) FROM {self.events_table_name} WHERE rowid <= ?", (upto,))
+            return int(c.fetchone()[0])
+
+    def _head(self, c: SQLiteCursor) -> Checkpoint | None:
+        c.execute(f"SELECT * FROM {_HEADS} ORDER BY size DESC LIMIT 1")
+        row = c.fetchone()
+        return None if row is None else _checkpoint(row)
+
+    def _nodes(
+        self, c: SQLiteCursor, keys: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        found: dict[tuple[int, int], bytes] = {}
+        for level, index in keys:
+            c.execute(f"SELECT hash FROM {_NODES} WHERE level = ? AND idx = ?", (level, index))
+            row = c.fetchone()
+            if row is not None:
+                found[level, index] = bytes(row[0])
+        return found
+
+    def _add_head(self, c: SQLiteCursor, head: Checkpoint, *, ignore: bool = False) -> None:
+        verb = "INSERT OR IGNORE" if ignore else "INSERT"
+        c.execute(
+            f"{verb} INTO {_HEADS} VALUES (?, ?, ?, ?, ?)",
+            (head.size, head.root, head.at.isoformat(), head.signature, head.key_id),
+        )
+
+
+def _checkpoint(row: Sequence[Any]) -> Checkpoint:
+    size, root, at, signature, key_id = row
+    return Checkpoint(
+        size=int(size),
+        root=bytes(root),
+        at=datetime.fromisoformat(at),
+        signature=None if signature is None else bytes(signature),
+        key_id=key_id,
+    )
 
 
 _READ_MODELS_TABLE = "okra_read_models"

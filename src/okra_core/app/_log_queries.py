@@ -38,7 +38,8 @@ class LogQueries(Collaborator):
         Read from the store itself, so this is the authoritative log.
         """
         if ref is None:
-            yield from self._ctx.log.events(0)
+            log = self._ctx.log
+            yield from map(log.decode, log.checked(log.notifications(0)))
             return
         with self._ctx.lock:
             self._ctx.state.refresh()
@@ -107,7 +108,8 @@ class LogQueries(Collaborator):
             entity_id = self._refs.resolve_any(ref) if ref is not None else None
             last = self._ctx.state.position
         entries = []
-        for notification in self._ctx.log.notifications(0, upto=last):
+        log = self._ctx.log
+        for notification in log.checked(log.notifications(0, upto=last)):
             if entity_id is not None and notification.originator_id != entity_id:
                 continue
             event = self._ctx.log.decode(notification)

@@ -26,12 +26,14 @@ from ..domain._events import EventRegistry
 from ..domain._playbook import Playbook
 from ..plugins._manager import Plugins, load_plugins
 from ..store._log import Log
+from ..store._signing import signer_from
 from ..store._store import EventStoreApp, default_store_url, open_store, redact_url
 from ._action_commands import ActionCommands
 from ._context import Authorizer, Context, allow_all
 from ._cycle_commands import CycleCommands
 from ._ingest import Importer
 from ._inputs import When
+from ._integrity import Integrity
 from ._key_result_commands import KeyResultCommands
 from ._log_queries import LogQueries
 from ._lookups import Lookups
@@ -126,7 +128,12 @@ class Okra:
             registry if registry is not None else self.plugins.event_registry()
         )
         self._store: EventStoreApp = open_store(self.url, self._codec, self.plugins, settings)
-        self._log = Log(self._store, url=self.url, shown_url=self._shown_url)
+        self._log = Log(
+            self._store,
+            url=self.url,
+            shown_url=self._shown_url,
+            signer=lambda: signer_from(settings or {}),
+        )
         self._state = LiveState(self._log, self._codec.registry, persist=persist_read_model)
         self._ctx = ctx = Context(
             self,
@@ -146,6 +153,7 @@ class Okra:
         self._lookups = Lookups(ctx)
         self._projections = Projections(ctx)
         self._log_queries = LogQueries(ctx)
+        self._integrity = Integrity(ctx)
         self.plugins.started(self)
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -283,3 +291,11 @@ class Okra:
     timeline = _to("_log_queries", LogQueries.timeline)
     audit = _to("_log_queries", LogQueries.audit)
     diff = _to("_log_queries", LogQueries.diff)
+
+    # --- the tamper-evident log ------------------------------------------------------
+
+    verify = _to("_integrity", Integrity.verify)
+    checkpoint = _to("_integrity", Integrity.checkpoint)
+    prove = _to("_integrity", Integrity.prove)
+    prove_consistency = _to("_integrity", Integrity.prove_consistency)
+    seal = _to("_integrity", Integrity.seal)

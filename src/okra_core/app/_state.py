@@ -30,6 +30,7 @@ from ..read._world import World
 from ..store._log import Log
 from ..store._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
 from ..store._store import ReadModelStore
+from ..store._tree import LogTreeRecorder
 
 __all__ = ["LiveState"]
 
@@ -80,7 +81,11 @@ class LiveState:
             if notification.id in self._ahead:
                 self._ahead.discard(notification.id)
             else:
-                self.apply(self._log.decode(notification))
+                event = self._log.decode(notification)
+                try:
+                    self.apply(event)
+                except AssertionError as exc:  # the fold refuses a gap in a stream
+                    raise self._log.damaged(notification.id, str(exc)) from None
             self.position = notification.id
             if progress is not None and notification.id % _PROGRESS_EVERY == 0:
                 progress(notification.id)
@@ -200,6 +205,16 @@ class LiveState:
             self._log.storage(lambda: read_models.drop(READ_MODEL_NAME))
             return
         states = loaded[0]
+        recorder = self._log.store.recorder
+        if isinstance(recorder, LogTreeRecorder):
+            folded = sum(state.version for state in states.values())
+            held = self._log.storage(lambda: recorder.count_records(position))
+            if held != folded:
+                raise self._log.damaged(
+                    position,
+                    f"the log holds {held} records up to there, the {folded} okra wrote "
+                    "are no longer all there",
+                )
         self.states.update(states)
         for state in states.values():
             if isinstance(state, Action):
@@ -265,7 +280,7 @@ class LiveState:
         if self._all_histories:
             return
         last = max(self.position, *self._ahead) if self._ahead else self.position
-        for notification in self._log.notifications(0, upto=last):
+        for notification in self._log.checked(self._log.notifications(0, upto=last)):
             event = self._log.decode(notification)
             history = self._histories.setdefault(event.originator_id, EntityHistory())
             history.append(event)

@@ -14,6 +14,7 @@ import attrs
 __all__ = [
     "AmbiguousReferenceError",
     "ConcurrencyError",
+    "DamagedLogError",
     "EventDecodeError",
     "FieldError",
     "InvalidTransitionError",
@@ -139,6 +140,15 @@ class StorageError(OkraError):
     The message says what the store reported. When it comes from a write, the
     write may or may not have been committed: read the entity's history before
     retrying a command that is not safe to repeat (a check-in, say).
+    """
+
+
+class DamagedLogError(StorageError):
+    """The stored log is not one okra wrote: a version is missing, or a record changed.
+
+    okra cannot fold a damaged log into states; ``okra verify`` (or
+    :meth:`~okra_core.Okra.verify`) names every position that differs from what
+    was written.
     """
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "KeyResultRebaselined",
     "KeyResultRetargeted",
     "KeyResultReweighted",
+    "LogSealed",
     "ObjectiveAbandoned",
     "ObjectiveActivated",
     "ObjectiveAligned",
@@ -83,6 +84,7 @@ class EntityKind(enum.StrEnum):
     ACTION = "action"
     PLAYBOOK = "playbook"
     SUBSCRIPTION = "subscription"
+    LOG = "log"
 
 
 @attrs.frozen(kw_only=True)
@@ -531,3 +533,20 @@ class SubscriptionRemoved(Event):
     """A subscription ended; nothing more is sent to it."""
 
     reason: str
+
+
+# --- the log itself -----------------------------------------------------------------
+
+
+@_event("okra.log.sealed")
+@attrs.frozen(kw_only=True)
+class LogSealed(Event):
+    """The log's hash tree was started over the records already stored.
+
+    A store made before okra kept a hash tree has none until it is sealed
+    (``okra verify --seal``); the tree then covers every record from the
+    first, and ``size`` and ``root`` say what it covered when it was started.
+    """
+
+    size: int
+    root: str

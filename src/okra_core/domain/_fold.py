@@ -10,6 +10,7 @@ from ._events import (
     CyclePlanned,
     Event,
     KeyResultDefined,
+    LogSealed,
     ObjectiveDrafted,
     PlaybookRevised,
     SubscriptionAdded,
@@ -17,6 +18,7 @@ from ._events import (
 from ._key_result import KeyResult
 from ._objective import Objective
 from ._playbook import Playbook, Subscription
+from ._seal import Seal
 
 __all__ = [
     "AnyEntity",
@@ -24,7 +26,7 @@ __all__ = [
 ]
 
 
-AnyEntity = Cycle | Objective | KeyResult | Action | Playbook | Subscription
+AnyEntity = Cycle | Objective | KeyResult | Action | Playbook | Subscription | Seal
 
 
 def _create(event: Event) -> AnyEntity:
@@ -81,6 +83,8 @@ def _create(event: Event) -> AnyEntity:
                 since=event.recorded_at,
                 **origin_fields(event),
             )
+        case LogSealed():
+            return Seal(size=event.size, root=event.root, **origin_fields(event))
     raise AssertionError(f"{type(event).__name__} cannot start a stream")
 
 

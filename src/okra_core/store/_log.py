@@ -8,8 +8,9 @@ storage failure leaves it as a :class:`~okra_core.StorageError` naming the store
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Final, TypeVar, cast
 from uuid import UUID
 
@@ -20,9 +21,10 @@ from eventsourcing.persistence import (
     Recording,
 )
 
-from ..domain._errors import ConcurrencyError, StorageError
+from ..domain._errors import ConcurrencyError, DamagedLogError, StorageError
 from ..domain._events import Event
 from ._store import EventStoreApp, LogMovedError, ReadConflictError, ReadModelStore
+from ._tree import TREE_SIGNER, Signer
 
 __all__ = ["Log"]
 
@@ -43,10 +45,23 @@ class Log:
         shown_url: the URL without a password (for error messages).
     """
 
-    def __init__(self, store: EventStoreApp, *, url: str, shown_url: str) -> None:
+    def __init__(
+        self,
+        store: EventStoreApp,
+        *,
+        url: str,
+        shown_url: str,
+        signer: Callable[[], Signer | None] = lambda: None,
+    ) -> None:
         self.store = store
         self.url = url
         self.shown_url = shown_url
+        self._signer_source = signer
+
+    @functools.cached_property
+    def signer(self) -> Signer | None:
+        """What signs the tree heads of this log's writes (read on the first write)."""
+        return self._signer_source()
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -84,13 +99,47 @@ class Log:
         """The events after position ``after``, oldest first."""
         return map(self.decode, self.notifications(after))
 
+    def checked(self, notifications: Iterable[Notification]) -> Iterator[Notification]:
+        """``notifications`` of the whole log from its start, refusing a damaged one.
+
+        Raises:
+            DamagedLogError: a version is missing from an entity's stream.
+        """
+        versions: dict[UUID, int] = {}
+        for notification in notifications:
+            entity = UUID(str(notification.originator_id))
+            before = versions.get(entity, 0)
+            if notification.originator_version != before + 1:
+                raise self.damaged(
+                    notification.id,
+                    f"version {notification.originator_version} of entity {entity} "
+                    f"follows version {before}",
+                )
+            versions[entity] = notification.originator_version
+            yield notification
+
+    def damaged(self, position: int, what: str) -> DamagedLogError:
+        """The error for a log found damaged at ``position``."""
+        return DamagedLogError(
+            f"the log of {self.shown_url} is damaged at position {position}: {what}; "
+            "run `okra verify` to see what changed"
+        )
+
     def stream(self, entity_id: UUID, *, upto: int | None = None) -> Iterator[Event]:
         """One entity's events, oldest first (up to version ``upto``)."""
         try:
             if upto is None:
-                yield from cast(Iterator[Event], self.store.events.get(entity_id))
+                events = cast(Iterator[Event], self.store.events.get(entity_id))
             else:
-                yield from cast(Iterator[Event], self.store.events.get(entity_id, lte=upto))
+                events = cast(Iterator[Event], self.store.events.get(entity_id, lte=upto))
+            for expected, event in enumerate(events, start=1):
+                if event.originator_version != expected:
+                    raise DamagedLogError(
+                        f"the log of {self.shown_url} is damaged: version "
+                        f"{event.originator_version} of entity {entity_id} follows version "
+                        f"{expected - 1}; run `okra verify` to see what changed"
+                    )
+                yield event
         except PersistenceError as exc:
             raise StorageError(f"cannot read {self.shown_url}: {exc}") from exc
 
@@ -128,6 +177,8 @@ class Log:
         guard: dict[str, Any] = {"read_versions": read_versions}
         if read_position is not None:
             guard["read_position"] = read_position
+        if self.signer is not None:
+            guard[TREE_SIGNER] = self.signer
         try:
             return self.store.record(events, **guard)
         except ReadConflictError as exc:

@@ -33,6 +33,7 @@ from ..domain import (
     _metrics,
     _objective,
     _playbook,
+    _seal,
     _values,
 )
 from ..domain._action import Action
@@ -42,6 +43,7 @@ from ..domain._fold import AnyEntity
 from ..domain._key_result import KeyResult
 from ..domain._objective import Objective
 from ..domain._playbook import Playbook, Subscription
+from ..domain._seal import Seal
 
 __all__ = ["READ_MODEL_NAME", "dump_states", "fingerprint", "load_states"]
 
@@ -55,6 +57,7 @@ _KINDS: Final[dict[str, type[AnyEntity]]] = {
     "action": Action,
     "playbook": Playbook,
     "subscription": Subscription,
+    "log": Seal,
 }
 # The modules whose code decides what a state is: folding rules, metrics, values.
 _RULES: Final = (
@@ -64,6 +67,7 @@ _RULES: Final = (
     _key_result,
     _action,
     _playbook,
+    _seal,
     _fold,
     _metrics,
     _values,
