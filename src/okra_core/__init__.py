@@ -69,12 +69,14 @@ from ._events import (
     EntityKind,
     Event,
     EventRegistry,
+    KeyResultBound,
     KeyResultContinued,
     KeyResultDefined,
     KeyResultGraded,
     KeyResultRebaselined,
     KeyResultRetargeted,
     KeyResultReweighted,
+    KeyResultUnbound,
     ObjectiveAbandoned,
     ObjectiveActivated,
     ObjectiveAligned,
@@ -102,6 +104,8 @@ from ._focus import (
     FocusList,
     OwnerFocus,
 )
+from ._lint import BAU_WORDS, OUTPUT_WORDS, PLACEHOLDER_OWNERS, LintContext, LintReport
+from ._lint_settings import LintSettings
 from ._metrics import (
     COMMIT_ATTAINMENT,
     STRETCH_ATTAINMENT,
@@ -134,6 +138,7 @@ from ._model import (
 )
 from ._notification import Channel, DeliveryError, Notification
 from ._plugin_types import (
+    SEVERITIES,
     CliCommand,
     Exporter,
     LintFinding,
@@ -173,6 +178,7 @@ from ._scores import (
     Scorecard,
     UnscoredObjective,
 )
+from ._sources import SECRET_ENV_PREFIX
 from ._store import (
     LogMovedError,
     ReadConflictError,
@@ -205,9 +211,14 @@ from ._values import (
 from ._world import World
 
 __all__ = [
+    "BAU_WORDS",
     "COMMIT_ATTAINMENT",
     "CORE_EVENTS",
+    "OUTPUT_WORDS",
+    "PLACEHOLDER_OWNERS",
     "PLAYBOOK_ID",
+    "SECRET_ENV_PREFIX",
+    "SEVERITIES",
     "STRETCH_ATTAINMENT",
     "AbandonedObjective",
     "Action",
@@ -278,6 +289,7 @@ __all__ = [
     "Investment",
     "JSONBytes",
     "KeyResult",
+    "KeyResultBound",
     "KeyResultContinued",
     "KeyResultDefined",
     "KeyResultGraded",
@@ -287,9 +299,13 @@ __all__ = [
     "KeyResultRetargeted",
     "KeyResultReweighted",
     "KeyResultScore",
+    "KeyResultUnbound",
     "Learning",
+    "LintContext",
     "LintFinding",
+    "LintReport",
     "LintRule",
+    "LintSettings",
     "LogEntry",
     "LogMovedError",
     "ManualClock",

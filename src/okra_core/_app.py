@@ -57,6 +57,8 @@ from ._focus import FocusList, focus
 from ._history import EntityHistory
 from ._history import as_of as _as_of
 from ._ingest import check_import, to_record
+from ._lint import LintReport, lint_store
+from ._lint_settings import LintSettings
 from ._metrics import Attainment, Change, Metric, check_value
 from ._model import (
     PLAYBOOK_ID,
@@ -88,6 +90,7 @@ from ._progress import (
 )
 from ._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
 from ._scores import BusinessReview, Scorecard, business_review, lineage, scorecard
+from ._sources import check_source_url
 from ._store import (
     LogMovedError,
     ReadConflictError,
@@ -892,6 +895,30 @@ class Okra:
             event = state.reweight(stamp, weight=float(weight), reason=reason.strip())
             return self._save_one(KeyResult, event)
 
+    def bind_key_result(self, key_result: Ref, *, source: str, actor: str) -> KeyResult:
+        """Bind a key result to a metric source: ``okra sync`` checks in what it reads.
+
+        ``source`` is a URL whose scheme names an installed :class:`MetricSource`
+        (``sql+sqlite:///...``, ``json+http://...``, ``csv:///...``). It is kept
+        in the log, so it may not hold a password or a token: name a secret with
+        ``secret=NAME`` and set ``OKRA_SOURCE_SECRET_<NAME>`` where sync runs.
+        Binding again replaces the source.
+
+        Raises:
+            ValidationError: (path ``source``) an unknown scheme, a secret in the
+                URL, a URL the source refuses, or the source it is bound to already.
+        """
+        with self._command(actor) as stamp:
+            url = check_source_url(source, self.plugins.metric_sources())
+            state = self._changeable(key_result, actor, "bind_key_result")
+            return self._save_one(KeyResult, state.bind(stamp, source=url))
+
+    def unbind_key_result(self, key_result: Ref, *, actor: str) -> KeyResult:
+        """Stop reading a key result from its metric source."""
+        with self._command(actor) as stamp:
+            state = self._changeable(key_result, actor, "unbind_key_result")
+            return self._save_one(KeyResult, state.unbind(stamp))
+
     def check_in(
         self,
         key_result: Ref,
@@ -1439,6 +1466,40 @@ class Okra:
         with self._reading(as_of, as_known_at) as world:
             in_cycle = self._in(world, Cycle, cycle) if cycle is not None else None
             return focus(world, owner=owner.strip() if owner else None, cycle=in_cycle)
+
+    def lint(
+        self,
+        cycle: Ref | None = None,
+        *,
+        rules: Sequence[str] | None = None,
+        as_of: When = None,
+        as_known_at: When = None,
+    ) -> LintReport:
+        """Check how the OKRs are written: okra's lint rules and the plugins'.
+
+        Args:
+            cycle: the cycle to lint (default: every cycle not closed).
+            rules: only these rule codes (default: every rule the playbook's
+                ``lint`` settings do not switch off).
+            as_of: lint the OKRs as they were at that instant.
+            as_known_at: only what had been recorded by then.
+
+        Returns:
+            The findings, errors first; rules that failed are in ``problems``.
+
+        Example:
+            >>> from datetime import date
+            >>> with Okra("memory://") as okra:
+            ...     q = okra.plan_cycle("Q1", start=date(2026, 1, 1),
+            ...                         end=date(2026, 3, 31), actor="ana")
+            ...     goal = okra.draft_objective("Launch the new website", cycle=q,
+            ...                                 owner="ana", actor="ana")
+            ...     [f.rule for f in okra.lint(q).findings]
+            ['okra.no-key-results', 'okra.objective-task']
+        """
+        with self._reading(as_of, as_known_at) as world:
+            in_cycle = self._in(world, Cycle, cycle) if cycle is not None else None
+            return lint_store(self, world, in_cycle, rules)
 
     def scorecard(self, cycle: Ref, *, as_of: When = None, as_known_at: When = None) -> Scorecard:
         """Grades of a cycle's key results and objectives, read by kind."""
@@ -2374,6 +2435,7 @@ def _evolve_settings(settings: PlaybookSettings, changes: dict[str, Any]) -> Pla
         ("pace_bands", PaceBands),
         ("scoring", ScoringPolicy),
         ("notifications", NotificationRules),
+        ("lint", LintSettings),
     ):
         if name in changes and not isinstance(changes[name], cls):
             errors.append(FieldError(name, f"expected a {cls.__name__}"))

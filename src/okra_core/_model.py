@@ -32,12 +32,14 @@ from ._events import (
     CycleStarted,
     EntityKind,
     Event,
+    KeyResultBound,
     KeyResultContinued,
     KeyResultDefined,
     KeyResultGraded,
     KeyResultRebaselined,
     KeyResultRetargeted,
     KeyResultReweighted,
+    KeyResultUnbound,
     ObjectiveAbandoned,
     ObjectiveActivated,
     ObjectiveAligned,
@@ -591,6 +593,8 @@ class KeyResult(Entity):
         original_metric: the metric as first defined, to read scores against it.
         check_ins: the check-ins in effect, ordered by effective time (a
             :class:`CheckIns`, which reads like a tuple).
+        source: the URL of the metric source ``okra sync`` reads it from
+            (empty: none, check-ins are manual).
     """
 
     entity_kind: EntityKind = attrs.field(init=False, default=EntityKind.KEY_RESULT)
@@ -605,6 +609,7 @@ class KeyResult(Entity):
     retracted_ids: frozenset[UUID] = frozenset()
     grade: Grade | None = None
     continues_id: UUID | None = None
+    source: str = ""
 
     @property
     def latest(self) -> CheckIn | None:
@@ -710,6 +715,18 @@ class KeyResult(Entity):
             raise ValidationError.single("weight", f"expected a change from {self.weight:g}")
         return self._next(KeyResultReweighted, stamp, weight=weight, reason=reason)
 
+    def bind(self, stamp: Stamp, *, source: str) -> KeyResultBound:
+        """Read the key result's value from a metric source (``okra sync``)."""
+        if source == self.source:
+            raise ValidationError.single("source", f"{self.label!r} is bound to it already")
+        return self._next(KeyResultBound, stamp, source=source)
+
+    def unbind(self, stamp: Stamp) -> KeyResultUnbound:
+        """Stop reading the key result's value from its metric source."""
+        if not self.source:
+            raise self._refuse("unbind", "bound to no metric source")
+        return self._next(KeyResultUnbound, stamp)
+
     def record(self, stamp: Stamp, **fields: Any) -> CheckInRecorded:
         """A new check-in."""
         return self._next(CheckInRecorded, stamp, **fields)
@@ -788,6 +805,10 @@ class KeyResult(Entity):
                 return self._touched(event, metric=metric)
             case KeyResultReweighted(weight=weight):
                 return self._touched(event, weight=weight)
+            case KeyResultBound(source=source):
+                return self._touched(event, source=source)
+            case KeyResultUnbound():
+                return self._touched(event, source="")
             case KeyResultGraded():
                 grade = Grade(
                     score=event.score,
