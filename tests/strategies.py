@@ -285,7 +285,7 @@ def lint_settings() -> st.SearchStrategy[LintSettings]:
     return st.builds(
         LintSettings,
         disabled=st.lists(_rule_codes, max_size=3).map(tuple),
-        severity=st.dictionaries(_rule_codes, st.sampled_from(["error", "warning", "info"])),
+        errors=st.lists(_rule_codes, max_size=1).map(tuple),
         max_key_results_per_objective=st.integers(min_value=1, max_value=100),
         output_words=st.lists(_lint_words, max_size=3).map(tuple),
         bau_words=st.lists(_lint_words, max_size=3).map(tuple),

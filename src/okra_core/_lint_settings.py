@@ -7,7 +7,7 @@ hold them without importing the rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -17,35 +17,32 @@ from ._errors import FieldError, ValidationError
 __all__ = ["LintSettings"]
 
 _CODE = re.compile(r"^[a-z][a-z0-9_.-]*$")
-_SEVERITIES = ("error", "warning", "info")
 
 
-def _codes(value: object) -> tuple[str, ...]:
+# The converters normalise what they can and leave anything else in place, for
+# __attrs_post_init__ to refuse by name (a stored record with a number for a code).
+
+
+def _items(value: object) -> list[Any]:
     if isinstance(value, str):
-        value = (value,)
-    return tuple(sorted({str(v).strip() for v in value})) if isinstance(value, Iterable) else ()
+        return [value]
+    return list(value) if isinstance(value, Iterable) else [value]
 
 
-def _words(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = (value,)
-    if not isinstance(value, Iterable):
-        return ()
-    return tuple(sorted({" ".join(str(v).lower().split()) for v in value} - {""}))
+def _codes(value: object) -> tuple[Any, ...]:
+    items = [v.strip() if isinstance(v, str) else v for v in _items(value)]
+    return (
+        tuple(sorted(set(items), key=repr))
+        if all(isinstance(v, str) for v in items)
+        else tuple(items)
+    )
 
 
-def _severity_pairs(value: object) -> tuple[tuple[str, str], ...]:
-    if isinstance(value, Mapping):
-        items: Iterable[Any] = value.items()
-    elif isinstance(value, Iterable) and not isinstance(value, str):
-        items = value
-    else:
-        items = ()
-    pairs = {}
-    for item in items:
-        code, severity = item  # a pair; anything else fails the check below
-        pairs[str(code).strip()] = str(severity).strip()
-    return tuple(sorted(pairs.items()))
+def _words(value: object) -> tuple[Any, ...]:
+    items = [" ".join(v.lower().split()) if isinstance(v, str) else v for v in _items(value)]
+    if all(isinstance(v, str) for v in items):
+        return tuple(sorted(set(items) - {""}))
+    return tuple(items)
 
 
 @attrs.frozen(kw_only=True)
@@ -56,14 +53,16 @@ class LintSettings:
 
         okra.revise_playbook(
             lint=LintSettings(disabled=("okra.business-as-usual",),
-                              severity={"okra.stale-check-in": "error"},
+                              errors=("okra.stale-check-in",),
                               output_words=("migrate",)),
             reason="our rules", actor="ana")
 
     Attributes:
         disabled: codes of rules that do not run (built-in or a plugin's).
-        severity: a severity (``error``, ``warning``, ``info``) per rule code,
-            replacing the rule's own; given as a mapping, kept as sorted pairs.
+        errors: codes of rules whose findings are errors (``okra lint --strict``
+            fails on them), whatever the rule's own severity.
+        warnings: codes of rules whose findings are warnings.
+        infos: codes of rules whose findings are for information only.
         max_key_results_per_objective: more than this is a focus warning.
         output_words: verbs that mark a key result (or an objective) worded as an
             output, a task, added to okra's own list.
@@ -75,7 +74,9 @@ class LintSettings:
     """
 
     disabled: tuple[str, ...] = attrs.field(default=(), converter=_codes)
-    severity: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_severity_pairs)
+    errors: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    warnings: tuple[str, ...] = attrs.field(default=(), converter=_codes)
+    infos: tuple[str, ...] = attrs.field(default=(), converter=_codes)
     max_key_results_per_objective: int = 5
     output_words: tuple[str, ...] = attrs.field(default=(), converter=_words)
     bau_words: tuple[str, ...] = attrs.field(default=(), converter=_words)
@@ -83,19 +84,26 @@ class LintSettings:
 
     def __attrs_post_init__(self) -> None:
         errors: list[FieldError] = []
-        for code in self.disabled:
-            if not _CODE.match(code):
-                errors.append(FieldError("disabled", f"expected rule codes, got {code!r}"))
-        for code, severity in self.severity:
-            if not _CODE.match(code):
-                errors.append(FieldError("severity", f"expected rule codes, got {code!r}"))
-            if severity not in _SEVERITIES:
-                errors.append(
-                    FieldError(
-                        f"severity.{code}",
-                        f"expected one of {', '.join(_SEVERITIES)}, got {severity!r}",
+        seen: dict[str, str] = {}
+        for name in ("disabled", "errors", "warnings", "infos"):
+            for index, code in enumerate(getattr(self, name)):
+                if not isinstance(code, str) or not _CODE.match(code):
+                    errors.append(
+                        FieldError(f"{name}[{index}]", f"expected a rule code, got {code!r}")
                     )
-                )
+                elif name != "disabled" and code in seen:
+                    errors.append(
+                        FieldError(
+                            f"{name}[{index}]",
+                            f"{code} is in {seen[code]} already; expected one severity per rule",
+                        )
+                    )
+                elif name != "disabled":
+                    seen[code] = name
+        for name in ("output_words", "bau_words", "allowed_words"):
+            for index, word in enumerate(getattr(self, name)):
+                if not isinstance(word, str):
+                    errors.append(FieldError(f"{name}[{index}]", f"expected text, got {word!r}"))
         value = self.max_key_results_per_objective
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
             errors.append(
@@ -109,7 +117,10 @@ class LintSettings:
 
     def severity_of(self, code: str) -> str | None:
         """The severity the playbook gives rule ``code``, if it sets one."""
-        return dict(self.severity).get(code)
+        for name, severity in (("errors", "error"), ("warnings", "warning"), ("infos", "info")):
+            if code in getattr(self, name):
+                return severity
+        return None
 
     def enabled(self, code: str) -> bool:
         """Whether rule ``code`` runs."""
