@@ -18,7 +18,7 @@ import click
 
 from okra_core import PluginError
 
-from . import _admin, _read, _write
+from . import _admin, _lint, _read, _write
 from ._base import ExitCode, OkraGroup, plugins_of, start_session, user_error
 
 __all__ = ["ExitCode", "cli", "main"]
@@ -100,6 +100,7 @@ def cli(ctx: click.Context, store: str | None, actor: str | None) -> None:
 _write.register(cli)
 _read.register(cli)
 _admin.register(cli)
+_lint.register(cli, _write.key_result)
 
 
 def main() -> None:
