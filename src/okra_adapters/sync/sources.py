@@ -247,6 +247,7 @@ def read_json(url: str, secret: str | None) -> float:
         with _OPENER.open(request, timeout=_timeout(url)) as response:
             body = response.read(10_000_000)
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the connection
         raise ValueError(f"the endpoint answered {exc.code} {exc.reason}") from None
     try:
         document = json.loads(body)

@@ -1,4 +1,4 @@
-"""An example okra plugin: one command, one lint rule and one exporter.
+"""An example okra plugin: a command, a lint rule, an exporter and a metric source.
 
 okra finds it through the ``example`` entry point of the ``okra`` group declared
 in this distribution's ``pyproject.toml``.
@@ -7,10 +7,21 @@ in this distribution's ``pyproject.toml``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import click
 
-from okra_core import CliCommand, Exporter, LintFinding, LintRule, Okra, hookimpl
+from okra_core import (
+    CliCommand,
+    Exporter,
+    LintFinding,
+    LintRule,
+    MetricSource,
+    Okra,
+    ValidationError,
+    hookimpl,
+)
 
 __all__ = [
     "MAX_KEY_RESULTS",
@@ -18,6 +29,8 @@ __all__ = [
     "okra_cli_commands",
     "okra_exporters",
     "okra_lint_rules",
+    "okra_metric_sources",
+    "read_number_file",
     "titles",
 ]
 
@@ -81,5 +94,36 @@ def okra_exporters() -> list[Exporter]:
             description="the objectives' titles, one per line",
             media_type="text/plain",
             export=titles,
+        )
+    ]
+
+
+def _number_file(url: str) -> Path:
+    path = unquote(urlsplit(url).path)
+    if not path.startswith("/") or path == "/":
+        raise ValidationError.single("url", "expected example+file:///absolute/path")
+    return Path(path)
+
+
+def _check(url: str) -> None:
+    _number_file(url)
+
+
+def read_number_file(url: str, secret: str | None) -> float:
+    """The number written in a text file (``example+file:///abs/path``); a script writes it."""
+    text = _number_file(url).read_text(encoding="utf-8").strip()
+    return float(text)  # a ValueError for anything else: okra reports it, writes nothing
+
+
+@hookimpl
+def okra_metric_sources() -> list[MetricSource]:
+    """The metric source ``example+file``."""
+    return [
+        MetricSource(
+            scheme="example+file",
+            description="a number in a text file",
+            read=read_number_file,
+            check=_check,
+            example="example+file:///var/lib/metrics/signups.txt",
         )
     ]
