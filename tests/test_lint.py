@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -471,3 +472,38 @@ def test_word_lists_are_lowercase_words() -> None:
     for word in OUTPUT_WORDS | BAU_WORDS:
         assert word == word.lower().strip()
         assert word
+
+
+def test_the_dashboard_and_the_review_show_the_findings(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from okra_adapters.cli import cli
+
+    store = tmp_path / "team.sqlite"
+    clock = ManualClock(day(0))
+    with Okra(f"sqlite:///{store}", clock=clock) as okra:
+        team = Team(okra, clock)
+        bad = team.objective("Build the portal", owner="TBD")
+        (bad_kr,) = okra.key_results(bad)
+        good = team.objective("Customers succeed alone", owner="ana")
+        # The command line runs on the real clock: keep staleness out of this test.
+        okra.revise_playbook(
+            lint=LintSettings(disabled=["okra.stale-check-in"]), reason="test", actor="ana"
+        )
+    runner = CliRunner(env={"OKRA_STORE": str(store), "OKRA_ACTOR": "ana", "COLUMNS": "160"})
+    plugins = load_plugins()
+    out = runner.invoke(cli, ["dashboard", "Q1"], obj=plugins).stdout
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "Build the portal ⚑2!" in lines[bad.short_id]  # no owner (an error), a task
+    assert "Sign-ups" not in out
+    assert "⚑1!" in lines[bad_kr.short_id]  # no owner
+    assert "⚑" not in lines[good.short_id]
+    assert "Lint: 3 finding(s) on 2 item(s) marked ⚑ (2 error(s))" in out
+    data = json.loads(runner.invoke(cli, ["dashboard", "Q1", "--json"], obj=plugins).stdout)
+    assert {f["rule"] for f in data["lint"][str(bad.id)]} == {"okra.no-owner",
+                                                               "okra.objective-task"}  # fmt: skip
+    review = runner.invoke(cli, ["review", "Q1"], obj=plugins).stdout
+    assert "Lint: 3 finding(s)" in review
+    assert "okra.objective-task: objective 'Build the portal'" in review
+    data = json.loads(runner.invoke(cli, ["review", "Q1", "--json"], obj=plugins).stdout)
+    assert len(data["lint"]) == 3

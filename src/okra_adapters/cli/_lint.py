@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from uuid import UUID
 
 import click
 from rich.text import Text
@@ -28,17 +27,9 @@ from ._base import (
 )
 from ._render import Renderable
 
-__all__ = ["lint_lines", "marker", "register"]
+__all__ = ["lint_lines", "register"]
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
-
-
-def marker(findings: Sequence[LintFinding]) -> str:
-    """A short mark for an entity with findings: ``⚑2!`` (``!`` if one is an error)."""
-    if not findings:
-        return ""
-    worst = "!" if any(f.severity == "error" for f in findings) else ""
-    return f" ⚑{len(findings)}{worst}"
 
 
 def lint_lines(findings: Sequence[LintFinding]) -> Iterator[Renderable]:
@@ -205,11 +196,6 @@ def kr_unbind(sess: Session, kr_ref: str, as_json: bool) -> None:
         click.echo(dumps(to_data(unbound)))
     else:
         click.echo(f"unbound: {unbound.title}")
-
-
-def findings_by_entity(report: LintReport) -> dict[UUID, list[LintFinding]]:
-    """The report's findings about entities, by entity id (for markers)."""
-    return report.by_entity()
 
 
 def register(group: click.Group, key_result: click.Group) -> None:
