@@ -16,6 +16,7 @@ team adds its own words, or allows some of these, in the playbook's
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections import Counter
@@ -192,12 +193,17 @@ def _first_word(title: str) -> str:
     return words[0] if words else ""
 
 
-def _contains(title: str, phrases: Iterable[str]) -> str | None:
-    text = " ".join(_WORD.findall(title.lower()))
-    for phrase in sorted(phrases, key=lambda p: (-len(p), p)):
-        if re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text):
-            return phrase
-    return None
+@functools.lru_cache(maxsize=16)
+def _phrases(phrases: frozenset[str]) -> re.Pattern[str]:
+    # Longest first, so that "business as usual" wins over "as usual".
+    ordered = sorted(phrases, key=lambda p: (-len(p), p))
+    alternatives = "|".join(re.escape(p) for p in ordered) or r"(?!)"
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+
+
+def _contains(title: str, phrases: frozenset[str]) -> str | None:
+    found = _phrases(phrases).search(" ".join(_WORD.findall(title.lower())))
+    return found.group(0) if found else None
 
 
 def _open(objective: Objective) -> bool:

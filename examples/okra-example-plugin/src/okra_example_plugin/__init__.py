@@ -15,6 +15,7 @@ import click
 from okra_core import (
     CliCommand,
     Exporter,
+    LintContext,
     LintFinding,
     LintRule,
     MetricSource,
@@ -38,10 +39,17 @@ MAX_KEY_RESULTS = 5
 """More key results than this dilute an objective's focus."""
 
 
-def few_key_results(okra: Okra) -> Iterator[LintFinding]:
-    """Objectives with more than :data:`MAX_KEY_RESULTS` key results."""
-    for objective in okra.objectives():
-        count = len(okra.key_results(objective))
+def few_key_results(okra: Okra, context: LintContext | None = None) -> Iterator[LintFinding]:
+    """Objectives with more than :data:`MAX_KEY_RESULTS` key results.
+
+    ``okra lint`` passes the context (the objectives as of the instant linted,
+    indexed); ``okra example-lint`` calls it with the store alone.
+    """
+    if context is not None:
+        counted = [(o, len(context.key_results(o))) for o in context.objectives()]
+    else:
+        counted = [(o, len(okra.key_results(o))) for o in okra.objectives()]
+    for objective, count in counted:
         if count > MAX_KEY_RESULTS:
             yield LintFinding(
                 rule="example.few-krs",
