@@ -341,6 +341,13 @@ def test_bad_settings_and_rule_codes_are_refused(team: Team) -> None:
     with pytest.raises(ValidationError) as info:
         LintSettings(max_key_results_per_objective=0)
     assert paths(info.value) == ("max_key_results_per_objective",)
+    # A code the playbook names but no installed rule has is reported, not an error.
+    team.okra.revise_playbook(
+        lint=LintSettings(disabled=["gone.plugin-rule"]), reason="x", actor="ana"
+    )
+    assert team.okra.lint().problems == (
+        "playbook: lint.disabled names 'gone.plugin-rule', which no installed rule has",
+    )
     error = refused(team.okra, ValidationError, lambda: team.okra.lint(rules=["okra.nope"]))
     assert paths(error) == ("rules",)
     assert "okra.no-unit" in str(error)  # it lists the rules there are

@@ -150,8 +150,9 @@ class LintReport:
         cycles: the names of the cycles linted.
         rules: the codes of the rules that ran.
         findings: every finding, its severity resolved, errors first.
-        problems: rules that failed, each as ``"code: what went wrong"``; the
-            others still ran.
+        problems: rules that failed, each as ``"code: what went wrong"`` (the
+            others still ran), and rule codes the playbook's settings name that
+            no installed rule has.
 
     .. versionadded:: 0.1
     """
@@ -625,4 +626,11 @@ def lint_store(
         owner = okra.plugins.claimed_by("okra_lint_rules", rule.code) or "okra"
         okra.plugins.report(owner, f"lint rule {rule.code!r} failed: {message}")
 
-    return run_lint(okra, context, chosen, report_problem=report_problem)
+    report = run_lint(okra, context, chosen, report_problem=report_problem)
+    # A playbook may name a plugin's rule that is not installed here: say so, once.
+    unknown = [
+        f"playbook: lint.{setting} names {code!r}, which no installed rule has"
+        for code, setting in context.lint.codes().items()
+        if code not in rules
+    ]
+    return attrs.evolve(report, problems=(*report.problems, *unknown)) if unknown else report

@@ -31,11 +31,7 @@ def _items(value: object) -> list[Any]:
 
 def _codes(value: object) -> tuple[Any, ...]:
     items = [v.strip() if isinstance(v, str) else v for v in _items(value)]
-    return (
-        tuple(sorted(set(items), key=repr))
-        if all(isinstance(v, str) for v in items)
-        else tuple(items)
-    )
+    return tuple(sorted(set(items))) if all(isinstance(v, str) for v in items) else tuple(items)
 
 
 def _words(value: object) -> tuple[Any, ...]:
@@ -121,6 +117,14 @@ class LintSettings:
             if code in getattr(self, name):
                 return severity
         return None
+
+    def codes(self) -> dict[str, str]:
+        """Every rule code the settings name, with the setting that names it."""
+        named: dict[str, str] = {}
+        for name in ("disabled", "errors", "warnings", "infos"):
+            for code in getattr(self, name):
+                named.setdefault(code, name)
+        return named
 
     def enabled(self, code: str) -> bool:
         """Whether rule ``code`` runs."""

@@ -47,7 +47,7 @@ def _render_report(report: LintReport) -> Iterator[Renderable]:
     cycles = ", ".join(report.cycles) or "no open cycle"
     yield from lint_lines(report.findings)
     for problem in report.problems:
-        yield Text(f"rule failed: {problem}", style="red")
+        yield Text(f"problem: {problem}", style="red")
     infos = len(report.findings) - report.errors - report.warnings
     yield Text(
         f"{report.errors} error(s), {report.warnings} warning(s), {infos} note(s) in {cycles} "
