@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from psycopg import sql
 
 from okra_adapters.cli import cli
@@ -426,3 +429,20 @@ def test_source_url_options_and_json_pointers() -> None:
     assert json_pointer(document, "") == document
     with pytest.raises(ValueError, match="nothing at"):
         json_pointer(document, "/a~1b/~0n/7")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(min_value=-1000, max_value=1000), min_size=1, max_size=8))
+def test_sync_records_one_check_in_per_change_of_value(values: list[int]) -> None:
+    """Whatever a source reads run after run, the check-ins are exactly its changes."""
+    with tempfile.TemporaryDirectory() as folder, Okra("memory://") as okra:
+        data = Path(folder) / "metric.csv"
+        store = Store(okra)
+        okra.bind_key_result(store.signups, source=f"csv:///{data}?column=n", actor="ana")
+        for value in values:
+            data.write_text(f"n\n{value}\n", encoding="utf-8")
+            sync(okra, actor="bot")
+            sync(okra, actor="bot")  # a second run in a row never records anything
+        changes = [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
+        assert [c.value for c in store.kr(store.signups).check_ins] == changes
+        assert all(c.source is CheckInSource.CONNECTOR for c in store.kr(store.signups).check_ins)
