@@ -514,3 +514,16 @@ def test_the_dashboard_and_the_review_show_the_findings(tmp_path: Path) -> None:
     assert "okra.objective-task: objective 'Build the portal'" in review
     data = json.loads(runner.invoke(cli, ["review", "Q1", "--json"], obj=plugins).stdout)
     assert len(data["lint"]) == 3
+    # okra lint itself: --strict fails on errors only, --json is the report.
+    from okra_adapters.cli import ExitCode
+
+    strict = runner.invoke(cli, ["lint", "--strict"], obj=plugins)
+    assert strict.exit_code == ExitCode.CHECKS
+    warnings_only = runner.invoke(
+        cli, ["lint", "--strict", "--rule", "okra.objective-task"], obj=plugins
+    )
+    assert warnings_only.exit_code == 0
+    assert "0 error(s), 1 warning(s)" in warnings_only.stdout
+    report = json.loads(runner.invoke(cli, ["lint", "--json"], obj=plugins).stdout)
+    assert report["cycles"] == ["Q1"]
+    assert [f["severity"] for f in report["findings"]][:2] == ["error", "error"]

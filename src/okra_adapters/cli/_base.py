@@ -61,6 +61,7 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 7  #: another writer changed the same thing first; nothing was written
     DENIED = 8  #: the actor may not do this
     SETUP = 9  #: the store cannot be opened, read or written, or a plugin is broken
+    CHECKS = 10  #: `okra lint --strict` found errors, or `okra sync` could not read a source
 
 
 class OkraCliError(click.ClickException):

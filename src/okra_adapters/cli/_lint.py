@@ -64,7 +64,7 @@ def _render_report(report: LintReport) -> Iterator[Renderable]:
     metavar="CODE",
     help="Only this rule (repeat for more) [default: all the playbook enables].",
 )
-@click.option("--strict", is_flag=True, help="Exit with status 1 if any finding is an error.")
+@click.option("--strict", is_flag=True, help="Exit with status 10 if any finding is an error.")
 @as_of_options
 @json_option
 @with_session
@@ -91,7 +91,7 @@ def lint(
         for item in _render_report(report):
             sess.console.print(item)
     if strict and report.errors:
-        raise SystemExit(int(ExitCode.FAILED))
+        raise SystemExit(int(ExitCode.CHECKS))
 
 
 def _render_sync(outcomes: Sequence[SyncOutcome]) -> Iterator[Renderable]:
@@ -138,8 +138,8 @@ def sync_command(
     """Check in key results bound to a metric source (okra kr bind), when the value changed.
 
     A source that fails, times out or returns a non-number is reported and read
-    again on the next run; it never stops the others. The exit status is 1 when
-    a source failed in the (last) run.
+    again on the next run; it never stops the others. The exit status is 10
+    when a source failed in the (last) run.
     """
     done = 0
     failed = False
@@ -159,7 +159,7 @@ def sync_command(
         except KeyboardInterrupt:  # pragma: no cover - a person pressing Ctrl-C
             break
     if failed:
-        raise SystemExit(int(ExitCode.FAILED))
+        raise SystemExit(int(ExitCode.CHECKS))
 
 
 @click.command("bind", cls=OkraCommand)
