@@ -93,6 +93,26 @@ class LintContext:
     world: World
     cycles: tuple[Cycle, ...]
     settings: PlaybookSettings
+    # Computed once: every rule asks for them.
+    _objectives: tuple[Objective, ...] = attrs.field(init=False, repr=False, eq=False)
+    _key_results: dict[UUID, tuple[KeyResult, ...]] = attrs.field(init=False, repr=False, eq=False)
+    _actions: tuple[Action, ...] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        objectives = tuple(
+            o
+            for cycle in self.cycles
+            for o in self.world.objectives(cycle_id=cycle.id)
+            if o.status is not ObjectiveStatus.ABANDONED
+        )
+        key_results = {o.id: tuple(self.world.key_results(o.id)) for o in objectives}
+        in_scope = {kr.id for krs in key_results.values() for kr in krs}
+        actions = tuple(
+            a for a in self.world.actions() if not in_scope.isdisjoint(a.key_result_ids)
+        )
+        object.__setattr__(self, "_objectives", objectives)
+        object.__setattr__(self, "_key_results", key_results)
+        object.__setattr__(self, "_actions", actions)
 
     @property
     def at(self) -> datetime:
@@ -106,23 +126,18 @@ class LintContext:
 
     def objectives(self) -> list[Objective]:
         """The objectives of the cycles in scope, except abandoned ones."""
-        return [
-            o
-            for cycle in self.cycles
-            for o in self.world.objectives(cycle_id=cycle.id)
-            if o.status is not ObjectiveStatus.ABANDONED
-        ]
+        return list(self._objectives)
 
     def key_results(self, objective: Objective | None = None) -> list[KeyResult]:
         """The key results of one objective, or of every objective in scope."""
         if objective is not None:
-            return self.world.key_results(objective.id)
-        return [kr for o in self.objectives() for kr in self.world.key_results(o.id)]
+            found = self._key_results.get(objective.id)
+            return list(found) if found is not None else self.world.key_results(objective.id)
+        return [kr for krs in self._key_results.values() for kr in krs]
 
     def actions(self) -> list[Action]:
         """The actions serving a key result in scope."""
-        in_scope = {kr.id for kr in self.key_results()}
-        return [a for a in self.world.actions() if in_scope & set(a.key_result_ids)]
+        return list(self._actions)
 
     def output_words(self) -> frozenset[str]:
         """Okra's output verbs and the playbook's, less those it allows."""
