@@ -446,3 +446,34 @@ def test_sync_records_one_check_in_per_change_of_value(values: list[int]) -> Non
         changes = [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
         assert [c.value for c in store.kr(store.signups).check_ins] == changes
         assert all(c.source is CheckInSource.CONNECTOR for c in store.kr(store.signups).check_ins)
+
+
+def test_a_value_checked_in_by_someone_else_during_the_read_is_not_recorded_twice(
+    tmp_path: Path,
+) -> None:
+    class Racing:
+        """A slow source: while it is read, a person checks in the same value."""
+
+        okra: Okra | None = None
+
+        @hookimpl
+        def okra_metric_sources(self) -> list[MetricSource]:
+            def read(url: str, secret: str | None) -> float:
+                assert self.okra is not None
+                self.okra.check_in("Sign-ups", value=21, actor="ana", narrative="by hand")
+                return 21.0
+
+            return [MetricSource(scheme="racing", description="a race", read=read)]
+
+    plugin = Racing()
+    with (
+        plugin_registered(plugin, name="racing") as plugins,
+        Okra(f"sqlite:///{tmp_path / 'okra.sqlite'}", plugins=plugins) as okra,
+    ):
+        plugin.okra = okra
+        store = Store(okra)
+        okra.bind_key_result(store.signups, source="racing://x", actor="ana")
+        (outcome,) = sync(okra, actor="bot")
+        assert outcome.status == "unchanged"
+        assert outcome.message == "racing read 21, checked in meanwhile"
+        assert [c.actor for c in store.kr(store.signups).check_ins] == ["ana"]

@@ -23,6 +23,7 @@ import attrs
 from okra_core import (
     SECRET_ENV_PREFIX,
     CheckInSource,
+    ConcurrencyError,
     CycleStatus,
     KeyResult,
     MetricSource,
@@ -172,11 +173,19 @@ def _one(
     narrative = f"okra sync: {scheme} read {value:g}"
     if dry_run:
         return outcome("would_check_in", f"{narrative} (dry run: nothing recorded)", value)
+    # Reading the source took time: another writer (a second `okra sync`, a
+    # person) may have checked in meanwhile. Compare with the latest value again.
+    latest = okra.key_result(key_result.id).current_value
+    if latest is not None and latest == value:
+        return outcome("unchanged", f"{scheme} read {value:g}, checked in meanwhile", value)
     try:
         okra.check_in(
             key_result, value=value, actor=actor, narrative=narrative,
             source=CheckInSource.CONNECTOR,
         )  # fmt: skip
+    except ConcurrencyError:
+        return outcome("failed", f"{scheme} read {value:g}; another writer got there first, "
+                       "so nothing was recorded: it is read again next run", value)  # fmt: skip
     except OkraError as exc:
         return outcome("failed", f"{scheme} read {value:g}, but the check-in was refused: {exc}")
     return outcome("checked_in", narrative, value)
