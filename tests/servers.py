@@ -23,7 +23,17 @@ import attrs
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-__all__ = ["Mailbox", "Received", "Receiver", "make_certificate", "receiver", "smtp_server"]
+__all__ = [
+    "Answer",
+    "JsonEndpoint",
+    "Mailbox",
+    "Received",
+    "Receiver",
+    "json_endpoint",
+    "make_certificate",
+    "receiver",
+    "smtp_server",
+]
 
 
 @attrs.frozen
@@ -96,6 +106,75 @@ class Receiver:
 def receiver(status: int = 200, accept: int | None = None) -> Iterator[Receiver]:
     """A :class:`Receiver`; with ``accept``, it drops every request after that many."""
     server = Receiver(status, accept)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@attrs.define
+class Answer:
+    """What the JSON endpoint answers on one path: a status, a body, after a wait."""
+
+    body: bytes = b"{}"
+    status: int = 200
+    wait: threading.Event | None = None  # answer only once this is set (a hung server)
+
+
+class JsonEndpoint:
+    """An HTTP server on 127.0.0.1 answering GETs from ``answers`` (by path), as a metrics API.
+
+    It records every request, headers included (to see a bearer token arrive).
+    """
+
+    def __init__(self) -> None:
+        self.answers: dict[str, Answer] = {}
+        self.requests: list[Received] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests.append(
+                    Received("GET", self.path, {k.lower(): v for k, v in self.headers.items()}, b"")
+                )
+                answer = outer.answers.get(self.path.split("?")[0], Answer(b"", 404))
+                if answer.wait is not None:
+                    answer.wait.wait(30)
+                try:
+                    self.send_response(answer.status)
+                    if 300 <= answer.status < 400:
+                        self.send_header("Location", "/elsewhere")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting, as it should
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # quiet
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def stop(self) -> None:
+        for answer in self.answers.values():
+            if answer.wait is not None:
+                answer.wait.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+@contextmanager
+def json_endpoint() -> Iterator[JsonEndpoint]:
+    """A :class:`JsonEndpoint`, stopped afterwards."""
+    server = JsonEndpoint()
     try:
         yield server
     finally:

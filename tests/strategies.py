@@ -39,12 +39,15 @@ from okra_core import (
     Event,
     ExpectedEffect,
     Investment,
+    KeyResultBound,
     KeyResultContinued,
     KeyResultDefined,
     KeyResultGraded,
     KeyResultRebaselined,
     KeyResultRetargeted,
     KeyResultReweighted,
+    KeyResultUnbound,
+    LintSettings,
     LogSealed,
     Metric,
     Milestone,
@@ -274,6 +277,23 @@ def scoring_policies(draw: st.DrawFn) -> ScoringPolicy:
     )
 
 
+_rule_codes = st.sampled_from(["okra.no-unit", "okra.stale-check-in", "mine.rule", "a"])
+_lint_words = st.text(alphabet="abcdefghij -", max_size=12)
+
+
+def lint_settings() -> st.SearchStrategy[LintSettings]:
+    """Lint settings of a playbook (they are normalised: sorted, no duplicates)."""
+    return st.builds(
+        LintSettings,
+        disabled=st.lists(_rule_codes, max_size=3).map(tuple),
+        errors=st.lists(_rule_codes, max_size=1).map(tuple),
+        max_key_results_per_objective=st.integers(min_value=1, max_value=100),
+        output_words=st.lists(_lint_words, max_size=3).map(tuple),
+        bau_words=st.lists(_lint_words, max_size=3).map(tuple),
+        allowed_words=st.lists(_lint_words, max_size=3).map(tuple),
+    )
+
+
 def playbook_settings(
     *, max_whole: int = 2**63 - 1, non_default: bool = True
 ) -> st.SearchStrategy[PlaybookSettings]:
@@ -291,6 +311,7 @@ def playbook_settings(
             closing_days=st.integers(min_value=1, max_value=366),
             digest_weekday=st.integers(min_value=0, max_value=6),
         ),
+        lint=lint_settings(),
     )
     if non_default:
         return strategy.filter(lambda s: s != PlaybookSettings())
@@ -458,6 +479,8 @@ EVENT_STRATEGIES: dict[str, st.SearchStrategy[Event]] = {
     ),
     KeyResultRetargeted.wire_name: _event(KeyResultRetargeted, metric=metrics(), reason=raw_texts),
     KeyResultReweighted.wire_name: _event(KeyResultReweighted, weight=_weights, reason=raw_texts),
+    KeyResultBound.wire_name: _event(KeyResultBound, source=raw_texts),
+    KeyResultUnbound.wire_name: _event(KeyResultUnbound),
     CheckInRecorded.wire_name: _event(
         CheckInRecorded, **_check_in_fields, source=st.sampled_from(CheckInSource)
     ),

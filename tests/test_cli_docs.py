@@ -44,8 +44,8 @@ def console_source(text: str) -> str:
     return "\n".join(kept) + "\n"
 
 
-def test_console_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def run_console_page(page: Path, minimum: int) -> None:
+    """Run the ```console examples of ``page`` in the current folder, in order."""
     plugins = load_plugins()
     runner = CliRunner(env={"OKRA_STORE": "team.sqlite", "OKRA_ACTOR": "maria", "COLUMNS": "120"})
 
@@ -60,10 +60,27 @@ def test_console_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         if result.exit_code:
             print(f"[exit {result.exit_code}]")
 
-    source = console_source(PAGE.read_text(encoding="utf-8"))
-    test = doctest.DocTestParser().get_doctest(source, {"sh": sh}, PAGE.name, str(PAGE), 0)
-    assert len(test.examples) >= 20
+    source = console_source(page.read_text(encoding="utf-8"))
+    test = doctest.DocTestParser().get_doctest(source, {"sh": sh}, page.name, str(page), 0)
+    assert len(test.examples) >= minimum
     run_doctest(test)
+
+
+def test_console_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    run_console_page(PAGE, 20)
+
+
+def test_lint_and_sync_console_examples_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/lint-and-sync.md: its ```csv block is the weekly.csv its examples read."""
+    page = DOCS / "lint-and-sync.md"
+    text = page.read_text(encoding="utf-8")
+    csv_block = text.split("```csv\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "weekly.csv").write_text(csv_block, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    run_console_page(page, 10)
 
 
 def _command_paths(group: click.Group, prefix: str = "okra") -> list[str]:

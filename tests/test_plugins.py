@@ -97,7 +97,12 @@ def test_the_example_plugin_is_found_through_its_entry_point(tmp_path: Path) -> 
     )
     example = next(p for p in json.loads(listing.stdout) if p["name"] == "example")
     assert example["package"] == "okra-example-plugin"
-    assert example["hooks"] == ["okra_cli_commands", "okra_exporters", "okra_lint_rules"]
+    assert example["hooks"] == [
+        "okra_cli_commands",
+        "okra_exporters",
+        "okra_lint_rules",
+        "okra_metric_sources",
+    ]
     url = f"sqlite:///{tmp_path / 'lint.sqlite'}"
     with Okra(url) as okra:
         q = okra.plan_cycle("Q", start=date(2026, 1, 1), end=date(2026, 3, 31), actor="ana")

@@ -185,3 +185,41 @@ def test_extension_adds_and_completes_a_task(
         expect(popup.locator("#status")).to_contain_text("title: expected a non-empty text")
     finally:
         context.close()
+
+
+def test_lint_findings_are_marked_on_the_dashboard_and_the_objective_page(
+    playwright: Any, served: Served
+) -> None:
+    from playwright.sync_api import expect
+
+    okra = served.okra
+    cycle = next(c for c in okra.cycles() if c.status.value == "active")
+    portal = okra.draft_objective("Build a partner portal", cycle=cycle, owner="TBD",
+                                  actor="maria")  # fmt: skip
+    flagged = okra.lint(cycle).by_entity()
+    assert {f.rule for f in flagged[portal.id]} >= {"okra.no-owner", "okra.objective-task"}
+    shown = {o.id for o in okra.objectives(cycle=cycle)} | {
+        k.id for o in okra.objectives(cycle=cycle) for k in okra.key_results(o)
+    }
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=_args())
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(f"{served.url}/?cycle={cycle.id}")
+        expect(page.locator("#dashboard .lint-flag")).to_have_count(len(shown & set(flagged)))
+        row = page.locator(f'tr.objective[data-id="{portal.id}"] .lint-flag')
+        expect(row).to_have_text(f"⚑{len(flagged[portal.id])}")
+        expect(row).to_have_class(re.compile("lint-error"))  # no owner is an error
+        # The list under the table has every finding, bets' included.
+        expect(page.locator("#lint li.finding")).to_have_count(len(okra.lint(cycle).findings))
+        page.screenshot(path=ARTIFACTS / "dashboard-lint.png", full_page=True)
+
+        page.goto(f"{served.url}/objectives/{portal.id}")
+        expect(page.locator("#objective-title")).to_have_text("Build a partner portal")
+        items = page.locator("#lint li.finding")
+        expect(items).to_have_count(len(flagged[portal.id]))
+        expect(page.locator('#lint li[data-rule="okra.no-owner"]')).to_contain_text(
+            "owned by 'TBD', which names no one"
+        )
+    finally:
+        browser.close()
+        okra.abandon_objective(portal, reason="a test's objective", actor="maria")

@@ -26,6 +26,7 @@ from okra_core import (
     PluginError,
     WebRoute,
     hookimpl,
+    to_data,
 )
 from okra_core.testing import plugin_registered
 
@@ -547,3 +548,18 @@ def test_plugins_routes_are_mounted_and_listed() -> None:
         pytest.raises(PluginError, match="GET /bets"),
     ):
         create_app(okra, TokenStore(":memory:", okra.url), actor="ana")
+
+
+def test_the_lint_endpoint(served: Served, client: httpx.Client) -> None:
+    okra = served.okra
+    expected = to_data(okra.lint())
+    answer = client.get("/api/lint").json()
+    assert answer["findings"] == expected["findings"]
+    assert answer["rules"] == expected["rules"]
+    cycle = okra.cycles()[0]
+    one = client.get(f"/api/lint?cycle={cycle.id}&rule=okra.stale-check-in").json()
+    assert one["rules"] == ["okra.stale-check-in"]
+    assert one["cycles"] == [cycle.name]
+    bad = client.get("/api/lint?rule=okra.nope")
+    assert bad.status_code == 422
+    assert "rules" in bad.text

@@ -53,12 +53,14 @@ from .domain._events import (
     EntityKind,
     Event,
     EventRegistry,
+    KeyResultBound,
     KeyResultContinued,
     KeyResultDefined,
     KeyResultGraded,
     KeyResultRebaselined,
     KeyResultRetargeted,
     KeyResultReweighted,
+    KeyResultUnbound,
     LogSealed,
     ObjectiveAbandoned,
     ObjectiveActivated,
@@ -79,6 +81,7 @@ from .domain._events import (
 )
 from .domain._fold import AnyEntity
 from .domain._key_result import CheckIn, CheckIns, Grade, KeyResult, suggest_grade
+from .domain._lint_settings import LintSettings
 from .domain._metrics import (
     COMMIT_ATTAINMENT,
     STRETCH_ATTAINMENT,
@@ -115,7 +118,9 @@ from .domain._values import (
 )
 from .plugins._manager import PluginInfo, PluginProblem, Plugins, hookimpl, load_plugins
 from .plugins._notification import Channel, DeliveryError, Notification
+from .plugins._sources import SECRET_ENV_PREFIX
 from .plugins._types import (
+    SEVERITIES,
     CliCommand,
     Exporter,
     LintFinding,
@@ -156,6 +161,7 @@ from .read._focus import (
     FocusList,
     OwnerFocus,
 )
+from .read._lint import BAU_WORDS, OUTPUT_WORDS, PLACEHOLDER_OWNERS, LintContext, LintReport
 from .read._progress import (
     Contribution,
     CycleProgress,
@@ -210,9 +216,14 @@ from .store._tree import (
 )
 
 __all__ = [
+    "BAU_WORDS",
     "COMMIT_ATTAINMENT",
     "CORE_EVENTS",
+    "OUTPUT_WORDS",
+    "PLACEHOLDER_OWNERS",
     "PLAYBOOK_ID",
+    "SECRET_ENV_PREFIX",
+    "SEVERITIES",
     "STRETCH_ATTAINMENT",
     "TREE_SIGNER",
     "AbandonedObjective",
@@ -286,6 +297,7 @@ __all__ = [
     "Investment",
     "JSONBytes",
     "KeyResult",
+    "KeyResultBound",
     "KeyResultContinued",
     "KeyResultDefined",
     "KeyResultGraded",
@@ -295,9 +307,13 @@ __all__ = [
     "KeyResultRetargeted",
     "KeyResultReweighted",
     "KeyResultScore",
+    "KeyResultUnbound",
     "Learning",
+    "LintContext",
     "LintFinding",
+    "LintReport",
     "LintRule",
+    "LintSettings",
     "LogEntry",
     "LogMovedError",
     "LogProblem",

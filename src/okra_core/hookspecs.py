@@ -143,14 +143,16 @@ def okra_exporters() -> Iterable[Exporter]:
 
 @hookspec
 def okra_lint_rules() -> Iterable[LintRule]:
-    """Rules about how OKRs are written.
+    """Rules about how OKRs are written (``okra lint``).
+
+    A check takes ``okra`` and, if it wants it, the :class:`okra_core.LintContext`.
 
     Example:
         ::
 
-            def few_key_results(okra):
-                for objective in okra.objectives():
-                    if len(okra.key_results(objective)) > 5:
+            def few_key_results(okra, context):
+                for objective in context.objectives():
+                    if len(context.key_results(objective)) > 5:
                         yield LintFinding(rule="example.few-krs", entity_id=objective.id,
                                           message="more than five key results: keep the best")
 
@@ -164,15 +166,17 @@ def okra_lint_rules() -> Iterable[LintRule]:
 
 @hookspec
 def okra_metric_sources() -> Iterable[MetricSource]:
-    """Sources of outside data that check in on key results automatically.
+    """Sources of outside data that check in on key results automatically (``okra sync``).
+
+    Each serves one URL scheme; key results are bound to a source by a URL.
 
     Example:
         ::
 
             @hookimpl
             def okra_metric_sources():
-                return [MetricSource(name="example.constant", description="always 42",
-                                     read=lambda key_result: 42.0)]
+                return [MetricSource(scheme="example.constant", description="always 42",
+                                     read=lambda url, secret: 42.0)]
     """
     raise NotImplementedError
 

@@ -18,7 +18,7 @@ import click
 
 from okra_core import PluginError
 
-from . import _admin, _integrity, _read, _write
+from . import _admin, _integrity, _lint, _read, _write
 from ._base import ExitCode, OkraGroup, plugins_of, start_session, user_error
 
 __all__ = ["ExitCode", "cli", "main"]
@@ -101,6 +101,7 @@ _write.register(cli)
 _read.register(cli)
 _admin.register(cli)
 _integrity.register(cli)
+_lint.register(cli, _write.key_result)
 
 
 def main() -> None:

@@ -62,7 +62,7 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 7  #: another writer changed the same thing first; nothing was written
     DENIED = 8  #: the actor may not do this
     SETUP = 9  #: the store cannot be opened, read or written, or a plugin is broken
-    UNSOUND = 10  #: okra verify: the log differs from what was written, or has no tree
+    CHECKS = 10  #: a check found problems: okra verify, okra lint --strict, okra sync
 
 
 class OkraCliError(click.ClickException):

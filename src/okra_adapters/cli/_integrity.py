@@ -94,7 +94,7 @@ def verify(sess: Session, since: int, public_key: Path | None, seal: bool, as_js
         for line in _report_text(store, report):
             click.echo(line)
     if not report.sound:
-        click.get_current_context().exit(int(ExitCode.UNSOUND))
+        click.get_current_context().exit(int(ExitCode.CHECKS))
 
 
 @click.command("checkpoint", cls=OkraCommand)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import click
+from rich.text import Text
 
 from okra_core import (
     Action,
@@ -39,6 +40,7 @@ from ._base import (
     json_option,
     with_session,
 )
+from ._lint import lint_lines
 
 __all__ = ["register", "resolve_cycle"]
 
@@ -101,6 +103,7 @@ def dashboard(
     world = okra.world(as_of=as_of, as_known_at=as_known_at)
     cycle = resolve_cycle(okra, cycle_ref, world=world)
     board = okra.cycle_progress(cycle, as_of=as_of, as_known_at=as_known_at)
+    findings = okra.lint(cycle, as_of=as_of, as_known_at=as_known_at).by_entity()
     if as_json:
         data = to_data(board)
         if owner is not None:
@@ -109,9 +112,10 @@ def dashboard(
                 for o in data["objectives"]
                 if o["owner"] == owner or any(k["owner"] == owner for k in o["key_results"])
             ]
+        data["lint"] = {str(k): to_data(v) for k, v in findings.items()}
         click.echo(dumps(data))
         return
-    for item in render.dashboard(board, world, owner, sess.console.width):
+    for item in render.dashboard(board, world, owner, sess.console.width, findings):
         sess.console.print(item)
 
 
@@ -216,7 +220,18 @@ def review(
     """The business review of a cycle: per owner, scores, misses, learnings, carry-overs."""
     cycle = resolve_cycle(sess.okra, cycle_ref, as_of=as_of, as_known_at=as_known_at)
     result = sess.okra.business_review(cycle, as_of=as_of, as_known_at=as_known_at)
-    emit(sess, as_json, result, render.review)
+    report = sess.okra.lint(cycle, as_of=as_of, as_known_at=as_known_at)
+    if as_json:
+        data = to_data(result)
+        data["lint"] = to_data(report.findings)
+        click.echo(dumps(data))
+        return
+    for item in render.review(result):
+        sess.console.print(item)
+    if report.findings:
+        sess.console.print(Text(f"\nLint: {len(report.findings)} finding(s)", style="bold"))
+        for line in lint_lines(report.findings):
+            sess.console.print(line)
 
 
 @_query("bets")

@@ -9,9 +9,10 @@ never read as rich markup or emoji codes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from rich import box
 from rich.table import Table
@@ -31,6 +32,7 @@ from okra_core import (
     FocusList,
     KeyResult,
     KeyResultProgress,
+    LintFinding,
     LogEntry,
     ObjectiveProgress,
     PaceStatus,
@@ -158,14 +160,28 @@ _DASHBOARD_COLUMNS = (
 )
 
 
+def lint_marker(findings: Sequence[LintFinding]) -> str:
+    """The mark of an entity with lint findings: `` ⚑2`` (`` ⚑2!`` if one is an error)."""
+    if not findings:
+        return ""
+    worst = "!" if any(f.severity == "error" for f in findings) else ""
+    return f" ⚑{len(findings)}{worst}"
+
+
 def dashboard(
-    board: CycleProgress, world: World, owner: str | None = None, width: int = 120
+    board: CycleProgress,
+    world: World,
+    owner: str | None = None,
+    width: int = 120,
+    findings: Mapping[UUID, Sequence[LintFinding]] | None = None,
 ) -> Iterator[Renderable]:
     """The cycle dashboard: objectives, their key results, bars, pace, trend.
 
     On a terminal narrower than 110 columns (a pipe counts as 80) the trend,
     then the confidence and the percentage are left out, so titles keep room.
+    Entities with lint ``findings`` are marked (see :func:`lint_marker`).
     """
+    flagged = findings or {}
     yield Text.assemble(
         (board.name, "bold"),
         f"  {day(board.starts_at)} to {last_day(board.ends_at)}, {board.status.value}, "
@@ -187,7 +203,10 @@ def dashboard(
     for objective in shown:
         row(
             objective.objective_id.hex[:8],
-            Text(objective.title, style="bold"),
+            Text.assemble(
+                (objective.title, "bold"),
+                (lint_marker(flagged.get(objective.objective_id, ())), "yellow"),
+            ),
             objective.owner,
             bar(objective.progress),
             pct(objective.progress),
@@ -205,7 +224,10 @@ def dashboard(
             )
             row(
                 kr.key_result_id.hex[:8],
-                "  " + kr.title + (" (retargeted)" if kr.goalposts_moved else ""),
+                Text.assemble(
+                    "  " + kr.title + (" (retargeted)" if kr.goalposts_moved else ""),
+                    (lint_marker(flagged.get(kr.key_result_id, ())), "yellow"),
+                ),
                 kr.owner,
                 bar(kr.clamped),
                 pct(kr.attainment),
@@ -225,6 +247,14 @@ def dashboard(
     )
     if counts:
         yield Text(f"Key results: {counts}.")
+    marked = [f for entity_findings in flagged.values() for f in entity_findings]
+    if marked:
+        errors = sum(1 for f in marked if f.severity == "error")
+        yield Text(
+            f"Lint: {len(marked)} finding(s) on {len(flagged)} item(s) marked ⚑ "
+            f"({errors} error(s)); see `okra lint {board.name}`.",
+            style="yellow",
+        )
 
 
 def _involves(objective: ObjectiveProgress, owner: str) -> bool:

@@ -121,6 +121,11 @@ def _actions(okra: Okra, request: Request, read: Reading, body: Any, actor: str)
     return [to_data(a) for a in actions if status is None or a.status.value == status]
 
 
+def _lint(okra: Okra, request: Request, read: Reading, body: Any, actor: str) -> Any:
+    rules = request.query_params.getlist("rule")
+    return to_data(okra.lint(_param(request, "cycle"), rules=rules or None, **read.kwargs))
+
+
 _STRING = {"type": "string"}
 _NUMBER_OR_STRING = {"oneOf": [{"type": "number"}, {"type": "string"}]}
 
@@ -194,6 +199,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         summary="What needs attention, for one owner or everyone",
         handler=_filtered(Okra.focus, owner=True),
         query=("owner", "cycle"),
+    ),
+    Endpoint(
+        method="GET",
+        path="/api/lint",
+        name="lint",
+        summary="How the OKRs are written: lint findings, errors first (?cycle=, ?rule=)",
+        handler=_lint,
+        query=("cycle", "rule"),
     ),
     Endpoint(
         method="GET",

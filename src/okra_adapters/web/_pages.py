@@ -25,6 +25,7 @@ from okra_core import (
     Action,
     Cycle,
     KeyResult,
+    LintFinding,
     NotFoundError,
     Objective,
     OkraError,
@@ -148,12 +149,15 @@ def dashboard(request: Request, st: WebState, read: Reading) -> tuple[str, Conte
         for o in board.objectives
         if owner is None or o.owner == owner or any(k.owner == owner for k in o.key_results)
     ]
+    report = st.okra.lint(cycle, as_of=read.as_of, as_known_at=read.as_known_at)
     return "dashboard.html", {
         "board": board,
         "objectives": objectives,
         "owners": owners,
         "owner": owner,
         "cycles": st.okra.cycles(),
+        "lint": report.by_entity(),
+        "findings": report.findings,
     }
 
 
@@ -197,7 +201,23 @@ def _objective_view(st: WebState, read: Reading, ref: str) -> tuple[str, Context
                 "confidence_chart": Markup(confidence),
             }
         )
-    return "objective.html", {"progress": progress, "objective": objective, "key_results": items}
+    own = {objective.id, *(k.key_result_id for k in progress.key_results)}
+    findings = [
+        f
+        for f in st.okra.lint(cycle, as_of=read.as_of, as_known_at=read.as_known_at).findings
+        if f.entity_id in own
+    ]
+    lint: dict[UUID, list[LintFinding]] = {}
+    for finding in findings:
+        assert finding.entity_id is not None
+        lint.setdefault(finding.entity_id, []).append(finding)
+    return "objective.html", {
+        "progress": progress,
+        "objective": objective,
+        "key_results": items,
+        "lint": lint,
+        "findings": findings,
+    }
 
 
 def tree_page(request: Request, st: WebState, read: Reading) -> tuple[str, Context]:

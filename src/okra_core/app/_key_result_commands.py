@@ -27,6 +27,7 @@ from ..domain._values import (
     Confidence,
     ObjectiveStatus,
 )
+from ..plugins._sources import check_source_url
 from ._context import Collaborator
 from ._inputs import check_weight, collect, enum_value
 from ._refs import Ref
@@ -148,6 +149,30 @@ class KeyResultCommands(Collaborator):
             state = self._changeable(key_result, actor, "reweight")
             event = state.reweight(stamp, weight=float(weight), reason=reason.strip())
             return self._ctx.save_one(KeyResult, event)
+
+    def bind_key_result(self, key_result: Ref, *, source: str, actor: str) -> KeyResult:
+        """Bind a key result to a metric source: ``okra sync`` checks in what it reads.
+
+        ``source`` is a URL whose scheme names an installed :class:`MetricSource`
+        (``sql+sqlite:///...``, ``json+http://...``, ``csv:///...``). It is kept
+        in the log, so it may not hold a password or a token: name a secret with
+        ``secret=NAME`` and set ``OKRA_SOURCE_SECRET_<NAME>`` where sync runs.
+        Binding again replaces the source.
+
+        Raises:
+            ValidationError: (path ``source``) an unknown scheme, a secret in the
+                URL, a URL the source refuses, or the source it is bound to already.
+        """
+        with self._ctx.command(actor) as stamp:
+            url = check_source_url(source, self._ctx.plugins.metric_sources())
+            state = self._changeable(key_result, actor, "bind_key_result")
+            return self._ctx.save_one(KeyResult, state.bind(stamp, source=url))
+
+    def unbind_key_result(self, key_result: Ref, *, actor: str) -> KeyResult:
+        """Stop reading a key result from its metric source."""
+        with self._ctx.command(actor) as stamp:
+            state = self._changeable(key_result, actor, "unbind_key_result")
+            return self._ctx.save_one(KeyResult, state.unbind(stamp))
 
     def check_in(
         self,

@@ -7,7 +7,7 @@ instant; *as known at* an instant) and hands it to a pure projection.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -30,6 +30,7 @@ from ..read._alignment import AlignmentTree, alignment_tree, orphans
 from ..read._bets import BetsLedger, Calibration, bets_ledger, calibration
 from ..read._explain import Explanation, explain_cycle, explain_key_result, explain_objective
 from ..read._focus import FocusList, focus
+from ..read._lint import LintReport, lint_store
 from ..read._progress import (
     CycleProgress,
     KeyResultProgress,
@@ -118,6 +119,40 @@ class Projections(Collaborator):
         with self.reading(as_of, as_known_at) as world:
             in_cycle = self._refs.in_world(world, Cycle, cycle) if cycle is not None else None
             return focus(world, owner=owner.strip() if owner else None, cycle=in_cycle)
+
+    def lint(
+        self,
+        cycle: Ref | None = None,
+        *,
+        rules: Sequence[str] | None = None,
+        as_of: When = None,
+        as_known_at: When = None,
+    ) -> LintReport:
+        """Check how the OKRs are written: okra's lint rules and the plugins'.
+
+        Args:
+            cycle: the cycle to lint (default: every cycle not closed).
+            rules: only these rule codes (default: every rule the playbook's
+                ``lint`` settings do not switch off).
+            as_of: lint the OKRs as they were at that instant.
+            as_known_at: only what had been recorded by then.
+
+        Returns:
+            The findings, errors first; rules that failed are in ``problems``.
+
+        Example:
+            >>> from datetime import date
+            >>> with Okra("memory://") as okra:
+            ...     q = okra.plan_cycle("Q1", start=date(2026, 1, 1),
+            ...                         end=date(2026, 3, 31), actor="ana")
+            ...     goal = okra.draft_objective("Launch the new website", cycle=q,
+            ...                                 owner="ana", actor="ana")
+            ...     [f.rule for f in okra.lint(q).findings]
+            ['okra.no-key-results', 'okra.objective-task']
+        """
+        with self.reading(as_of, as_known_at) as world:
+            in_cycle = self._refs.in_world(world, Cycle, cycle) if cycle is not None else None
+            return lint_store(self._ctx.okra, world, in_cycle, rules)
 
     def scorecard(self, cycle: Ref, *, as_of: When = None, as_known_at: When = None) -> Scorecard:
         """Grades of a cycle's key results and objectives, read by kind."""

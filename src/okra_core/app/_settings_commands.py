@@ -18,6 +18,7 @@ from ..domain._events import (
     Event,
     SubscriptionAdded,
 )
+from ..domain._lint_settings import LintSettings
 from ..domain._playbook import Playbook, Subscription, subscription_id
 from ..domain._values import (
     ConfidenceScale,
@@ -158,6 +159,7 @@ def _evolve_settings(settings: PlaybookSettings, changes: dict[str, Any]) -> Pla
         ("pace_bands", PaceBands),
         ("scoring", ScoringPolicy),
         ("notifications", NotificationRules),
+        ("lint", LintSettings),
     ):
         if name in changes and not isinstance(changes[name], cls):
             errors.append(FieldError(name, f"expected a {cls.__name__}"))

@@ -49,12 +49,14 @@ __all__ = [
     "EntityKind",
     "Event",
     "EventRegistry",
+    "KeyResultBound",
     "KeyResultContinued",
     "KeyResultDefined",
     "KeyResultGraded",
     "KeyResultRebaselined",
     "KeyResultRetargeted",
     "KeyResultReweighted",
+    "KeyResultUnbound",
     "LogSealed",
     "ObjectiveAbandoned",
     "ObjectiveActivated",
@@ -368,6 +370,25 @@ class KeyResultReweighted(Event):
 
     weight: float
     reason: str
+
+
+@_event("okra.key_result.bound")
+@attrs.frozen(kw_only=True)
+class KeyResultBound(Event):
+    """A key result was bound to a metric source: ``okra sync`` checks in what it reads.
+
+    ``source`` is the source's URL (its scheme names the source); it never holds a
+    secret: a URL may name one (``secret=NAME``), read from the environment when
+    the source is read. A later ``bound`` replaces the earlier source.
+    """
+
+    source: str
+
+
+@_event("okra.key_result.unbound")
+@attrs.frozen(kw_only=True)
+class KeyResultUnbound(Event):
+    """A key result no longer reads its metric source; it takes manual check-ins only."""
 
 
 @_event("okra.key_result.checked_in")

@@ -22,11 +22,13 @@ from ._events import (
     CheckInRetracted,
     EntityKind,
     Event,
+    KeyResultBound,
     KeyResultContinued,
     KeyResultGraded,
     KeyResultRebaselined,
     KeyResultRetargeted,
     KeyResultReweighted,
+    KeyResultUnbound,
 )
 from ._metrics import Attainment, Change, Metric, Milestone
 from ._values import (
@@ -259,6 +261,8 @@ class KeyResult(Entity):
         original_metric: the metric as first defined, to read scores against it.
         check_ins: the check-ins in effect, ordered by effective time (a
             :class:`CheckIns`, which reads like a tuple).
+        source: the URL of the metric source ``okra sync`` reads it from
+            (empty: none, check-ins are manual).
     """
 
     entity_kind: EntityKind = attrs.field(init=False, default=EntityKind.KEY_RESULT)
@@ -273,6 +277,7 @@ class KeyResult(Entity):
     retracted_ids: frozenset[UUID] = frozenset()
     grade: Grade | None = None
     continues_id: UUID | None = None
+    source: str = ""
 
     @property
     def latest(self) -> CheckIn | None:
@@ -378,6 +383,18 @@ class KeyResult(Entity):
             raise ValidationError.single("weight", f"expected a change from {self.weight:g}")
         return self._next(KeyResultReweighted, stamp, weight=weight, reason=reason)
 
+    def bind(self, stamp: Stamp, *, source: str) -> KeyResultBound:
+        """Read the key result's value from a metric source (``okra sync``)."""
+        if source == self.source:
+            raise ValidationError.single("source", f"{self.label!r} is bound to it already")
+        return self._next(KeyResultBound, stamp, source=source)
+
+    def unbind(self, stamp: Stamp) -> KeyResultUnbound:
+        """Stop reading the key result's value from its metric source."""
+        if not self.source:
+            raise self._refuse("unbind", "bound to no metric source")
+        return self._next(KeyResultUnbound, stamp)
+
     def record(self, stamp: Stamp, **fields: Any) -> CheckInRecorded:
         """A new check-in."""
         return self._next(CheckInRecorded, stamp, **fields)
@@ -456,6 +473,10 @@ class KeyResult(Entity):
                 return self._touched(event, metric=metric)
             case KeyResultReweighted(weight=weight):
                 return self._touched(event, weight=weight)
+            case KeyResultBound(source=source):
+                return self._touched(event, source=source)
+            case KeyResultUnbound():
+                return self._touched(event, source="")
             case KeyResultGraded():
                 grade = Grade(
                     score=event.score,

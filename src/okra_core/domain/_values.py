@@ -17,6 +17,7 @@ from ._checks import (
     raise_if,
 )
 from ._errors import FieldError, ValidationError
+from ._lint_settings import LintSettings
 
 __all__ = [
     "ActionStatus",
@@ -413,6 +414,7 @@ class PlaybookSettings:
         scoring: how grades are read at cycle close.
         max_objectives_per_owner: more than this is overload (a focus warning).
         notifications: when reminders and warnings are sent.
+        lint: which lint rules run and how severe they are (see ``okra lint``).
     """
 
     check_in_cadence_days: int = 7
@@ -421,6 +423,7 @@ class PlaybookSettings:
     scoring: ScoringPolicy = attrs.Factory(ScoringPolicy)
     max_objectives_per_owner: int = 5
     notifications: NotificationRules = attrs.Factory(NotificationRules)
+    lint: LintSettings = attrs.Factory(LintSettings)
 
     def __attrs_post_init__(self) -> None:
         errors: list[FieldError] = []

@@ -17,11 +17,11 @@ import attrs
 
 if TYPE_CHECKING:
     from ..app._okra import Okra
-    from ..domain._key_result import KeyResult
     from ..store._store import ReadModelStore
     from ._notification import Channel
 
 __all__ = [
+    "SEVERITIES",
     "CliCommand",
     "Exporter",
     "LintFinding",
@@ -197,19 +197,41 @@ class Exporter:
     export: Callable[[Okra], str | bytes] = attrs.field(validator=_callable)
 
 
+SEVERITIES = ("error", "warning", "info")
+"""How bad a lint finding is, worst first. ``okra lint --strict`` fails on errors."""
+
+
+def _severity(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None and attribute.default is None:
+        return
+    if value not in SEVERITIES:
+        raise ValueError(
+            f"{type(instance).__name__}.{attribute.name}: expected one of "
+            f"{', '.join(SEVERITIES)}, got {value!r}"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class LintFinding:
     """One problem a lint rule found.
 
     Attributes:
         rule: the code of the rule that found it.
-        message: what is wrong and what to do, in words.
+        message: what is wrong and what to do, in words; it names the entity.
         entity_id: the entity it is about, if any.
+        severity: ``error``, ``warning`` or ``info``; ``None`` (the default) means
+            the rule's own severity. In a :class:`okra_core.LintReport` it is always
+            set: the playbook's setting for the rule, else the finding's, else the
+            rule's.
+
+    .. versionchanged:: 0.1
+        ``severity`` added.
     """
 
-    rule: str
-    message: str
+    rule: str = attrs.field(validator=_text)
+    message: str = attrs.field(validator=_text)
     entity_id: UUID | None = None
+    severity: str | None = attrs.field(default=None, validator=_severity)
 
 
 @attrs.frozen(kw_only=True)
@@ -219,12 +241,23 @@ class LintRule:
     Attributes:
         code: a short unique code (``example.too-many-krs``).
         description: what the rule asks for, in one line.
-        check: ``check(okra) -> findings``: the problems in the store as it is now.
+        check: ``check(okra)`` or ``check(okra, context)``: the problems found, as
+            :class:`LintFinding` objects. ``context`` is a
+            :class:`okra_core.LintContext`: the entities as of the instant linted,
+            the cycles in scope and the playbook's lint settings. A check that
+            takes only ``okra`` reads the store as it is now; its findings about
+            entities outside the cycles linted are dropped.
+        severity: the severity of its findings unless they or the playbook say
+            otherwise (default ``warning``).
+
+    .. versionchanged:: 0.1
+        ``severity`` added; ``check`` may take a second argument, the context.
     """
 
     code: str = attrs.field(validator=_name)
     description: str = attrs.field(validator=_text)
-    check: Callable[[Okra], Iterable[LintFinding]] = attrs.field(validator=_callable)
+    check: Callable[..., Iterable[LintFinding]] = attrs.field(validator=_callable)
+    severity: str = attrs.field(default="warning", validator=_severity)
 
     @property
     def name(self) -> str:
@@ -234,15 +267,41 @@ class LintRule:
 
 @attrs.frozen(kw_only=True)
 class MetricSource:
-    """Outside data that can check in on a key result automatically.
+    """Outside data that checks in on key results automatically, chosen by URL scheme.
+
+    A key result is bound to a source by a URL (``okra kr bind KR URL``), whose
+    scheme picks the source: ``sql+sqlite:///data.db?query=...``,
+    ``json+http://127.0.0.1:8000/stats#/signups``, ``csv:///data.csv?column=mrr``.
+    ``okra sync`` reads every bound key result and checks in what changed.
 
     Attributes:
-        name: how a key result names its source (``github.open_issues``).
-        description: one line for ``okra plugins``.
-        read: ``read(key_result) -> value | None``: the metric's current value
-            for a key result, or ``None`` when there is nothing new.
+        scheme: the URL scheme it serves, without ``://`` (``sql+sqlite``).
+        description: one line for ``okra plugins`` and for error messages.
+        read: ``read(url, secret) -> number``: the metric's current value. Raise
+            any exception when it cannot be read (okra reports it for that key
+            result, writes nothing and tries again on the next run); return
+            ``None`` when there is nothing to report yet. ``secret`` is the
+            secret named by the URL's ``secret=NAME`` option, from the
+            environment variable ``OKRA_SOURCE_SECRET_<NAME>`` (``None`` if the
+            URL names none); secrets never come from the event log.
+        check: ``check(url)``, optional: raise :class:`okra_core.ValidationError`
+            (path ``url``) for a URL the source cannot use, so that binding it is
+            refused before anything is written.
+        example: an example URL, shown when a URL is refused.
+
+    .. versionchanged:: 0.1
+        Chosen by URL scheme, reading a bound URL with ``read(url, secret)``
+        (was: ``name`` and ``read(key_result)``, which had nowhere to say what to
+        read, nor a way to pass a secret).
     """
 
-    name: str = attrs.field(validator=_name)
+    scheme: str = attrs.field(validator=_scheme)
     description: str = attrs.field(validator=_text)
-    read: Callable[[KeyResult], float | None] = attrs.field(validator=_callable)
+    read: Callable[[str, str | None], float | None] = attrs.field(validator=_callable)
+    check: Callable[[str], None] | None = attrs.field(default=None, validator=_optional_callable)
+    example: str = attrs.field(default="", validator=_text)
+
+    @property
+    def name(self) -> str:
+        """The name plugins compete for: the scheme."""
+        return self.scheme
