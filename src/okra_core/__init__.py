@@ -156,6 +156,7 @@ from ._progress import (
     StatusCount,
     pace_status,
 )
+from ._retry import EntityLocks, RetryPolicy
 from ._scores import (
     AbandonedObjective,
     BandCounts,
@@ -260,6 +261,7 @@ __all__ = [
     "Diff",
     "Entity",
     "EntityKind",
+    "EntityLocks",
     "Event",
     "EventCodec",
     "EventDecodeError",
@@ -342,6 +344,7 @@ __all__ = [
     "ReadingCounts",
     "Ref",
     "ReliabilityBin",
+    "RetryPolicy",
     "RollupPolicy",
     "ScoreBand",
     "Scorecard",

@@ -87,6 +87,7 @@ from ._progress import (
     owner_progress,
 )
 from ._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
+from ._retry import DEFAULT_POLICY, RetryPolicy, install_retries
 from ._scores import BusinessReview, Scorecard, business_review, lineage, scorecard
 from ._store import (
     LogMovedError,
@@ -194,6 +195,9 @@ class Okra:
         ...     okra.key_result(kr.short_id).title
         'First response time'
     """
+
+    retry_policy: RetryPolicy = DEFAULT_POLICY
+    """How commands that meet a concurrent writer are retried (see :class:`RetryPolicy`)."""
 
     def __init__(
         self,
@@ -2157,6 +2161,10 @@ class Okra:
             "check-in", ref, ids, lambda pair: (pair[0], pair[1].title), titles=False
         )
         return key_result.find_check_in(check_in_id)
+
+
+# Every command re-runs (re-read, re-validate, re-decide, write) after a conflict.
+install_retries(Okra)
 
 
 # --- helpers ------------------------------------------------------------------------
