@@ -15,7 +15,16 @@ from typing import Any
 
 from . import suite
 
-WORKLOADS = ("codec", "ingest", "single_command", "rebuild", "time_travel", "dashboard", "scale")
+WORKLOADS = (
+    "codec",
+    "ingest",
+    "single_command",
+    "rebuild",
+    "time_travel",
+    "dashboard",
+    "scale",
+    "contention",
+)
 
 
 def machine() -> dict[str, Any]:
@@ -62,6 +71,8 @@ def run(mode: str, only: set[str], overrides: dict[str, Any] | None = None) -> d
                 record(name, rows, time.perf_counter() - started)
             elif name == "scale":
                 record(name, suite.scale(sizes, directory), time.perf_counter() - started)
+            elif name == "contention":
+                record(name, suite.contention(sizes, directory), time.perf_counter() - started)
     return {
         "mode": mode,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
