@@ -183,6 +183,8 @@ from ._store import (
     generate_cipher_key,
     redact_url,
 )
+from ._suggest import did_you_mean
+from ._typed import parse_instant, parse_value
 from ._values import (
     ActionStatus,
     AlignmentLink,
@@ -203,6 +205,7 @@ from ._values import (
     RollupPolicy,
     ScoringPolicy,
 )
+from ._warnings import check_in_warnings
 from ._world import World
 
 __all__ = [
@@ -370,12 +373,16 @@ __all__ = [
     "When",
     "World",
     "brier_score",
+    "check_in_warnings",
     "default_data_dir",
     "default_store_url",
+    "did_you_mean",
     "generate_cipher_key",
     "hookimpl",
     "load_plugins",
     "pace_status",
+    "parse_instant",
+    "parse_value",
     "redact_url",
     "subscription_id",
     "suggest_grade",

@@ -97,6 +97,7 @@ from ._store import (
     open_store,
     redact_url,
 )
+from ._suggest import did_you_mean
 from ._values import (
     AlignmentLink,
     CheckInSource,
@@ -2225,7 +2226,9 @@ def _match(
         if len(hits) > 1:
             raise AmbiguousReferenceError(kind, ref, [(i, label) for _, i, label in hits])
     hint = f"give its id, a prefix of at least {_MIN_PREFIX} hex digits"
-    raise NotFoundError(kind, ref, hint + (" or its exact title" if titles else ""))
+    hint += " or its exact title" if titles else ""
+    suggestion = did_you_mean(text, (label for _, _, label in items)) if titles else ""
+    raise NotFoundError(kind, ref, f"{suggestion} {hint}" if suggestion else hint)
 
 
 def _instant(path: str, value: datetime | date, now: datetime | None) -> datetime:
