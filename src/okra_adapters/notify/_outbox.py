@@ -310,7 +310,7 @@ class _SQLOutbox:
         return self._select("state = 'pending' AND next_try_at <= ?", (_stamp(now),))
 
     def claim(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Pending]:
-        free = "state = 'pending' AND next_try_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+        free = "state = 'pending' AND next_try_at <= ? AND " + _UNCLAIMED
         with self._lock, self._transaction():
             rows = self._run(
                 f"UPDATE {{outbox}} SET claimed_by = ?, claimed_until = ? WHERE seq IN ("
@@ -422,6 +422,8 @@ def _pending(row: Sequence[Any]) -> Pending:
         delivered_at=datetime.fromisoformat(row[5]) if row[5] else None,
     )
 
+
+_UNCLAIMED = "(claimed_until IS NULL OR claimed_until <= ?)"
 
 # Columns added after the first release: added to an outbox made before them.
 _CLAIM_COLUMNS = ("claimed_by", "claimed_until")
