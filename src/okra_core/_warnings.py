@@ -8,6 +8,7 @@ about it, so the command line and the web show these after recording.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 from ._metrics import Change, Range, StayAbove, StayBelow
@@ -28,9 +29,9 @@ def check_in_warnings(key_result: KeyResult, cycle: Cycle, check_in: CheckIn) ->
     more, as counts and durations are).
 
     Example:
-        >>> from datetime import date
-        >>> from okra_core import Change, Okra, check_in_warnings
-        >>> okra = Okra("memory://")
+        >>> from datetime import UTC, date, datetime
+        >>> from okra_core import Change, ManualClock, Okra, check_in_warnings
+        >>> okra = Okra("memory://", clock=ManualClock(datetime(2026, 2, 1, tzinfo=UTC)))
         >>> q = okra.plan_cycle("Q1", start=date(2026, 1, 1), end=date(2026, 3, 31), actor="a")
         >>> okra.start_cycle(q, actor="a").status.value
         'active'
@@ -50,10 +51,11 @@ def check_in_warnings(key_result: KeyResult, cycle: Cycle, check_in: CheckIn) ->
             f"it is dated {at:%Y-%m-%d}, before its cycle {cycle.name} starts "
             f"({cycle.starts_at:%Y-%m-%d})"
         )
-    elif at > cycle.ends_at:
+    elif at >= cycle.ends_at:
+        # ends_at is the first instant after the cycle: show its last day.
+        last = cycle.ends_at - timedelta(microseconds=1)
         warnings.append(
-            f"it is dated {at:%Y-%m-%d}, after its cycle {cycle.name} ended "
-            f"({cycle.ends_at:%Y-%m-%d})"
+            f"it is dated {at:%Y-%m-%d}, after its cycle {cycle.name} ended ({last:%Y-%m-%d})"
         )
     levels = _levels(key_result)
     value = check_in.value
