@@ -81,7 +81,7 @@ def _path(served: Served, template: str, *, unknown: bool) -> str:
 
 def _valid_body(served: Served, template: str) -> dict[str, Any]:
     kr = served.okra.key_results()[0]
-    return {
+    bodies: dict[str, dict[str, Any]] = {
         "/api/key-results/{ref}/check-ins": {"value": 3},
         "/api/check-ins/{ref}/correction": {"reason": "typo", "value": 3},
         "/api/actions": {
@@ -93,7 +93,8 @@ def _valid_body(served: Served, template: str) -> dict[str, Any]:
         "/api/actions/{ref}/resolution": {"outcome": "validated", "learning": "l"},
         "/api/actions/{ref}/tasks": {"title": "t"},
         "/api/tasks/{ref}/completion": {},
-    }[template]
+    }
+    return bodies[template]
 
 
 @settings(
