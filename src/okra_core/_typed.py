@@ -64,17 +64,17 @@ def parse_value(
     percent = number.endswith("%")
     if percent:
         number = number[:-1].strip()
-        if unit.strip().casefold() not in _PERCENT_UNITS:
-            measured = f"in {unit.strip()}" if unit.strip() else "without a unit"
-            raise ValidationError.single(
-                path,
-                f"got {_shown(text.strip())}, a percentage, but this key result is measured "
-                f"{measured}: give the number itself",
-            )
     if not _NUMBER.match(number):
         example = "42 or 42%" if unit.strip().casefold() in _PERCENT_UNITS else "42 or 1,250.5"
         raise ValidationError.single(
             path, f"expected a number such as {example}, got {_shown(text.strip())}"
+        )
+    if percent and unit.strip().casefold() not in _PERCENT_UNITS:
+        measured = f"in {unit.strip()}" if unit.strip() else "without a unit"
+        raise ValidationError.single(
+            path,
+            f"got {_shown(text.strip())}, a percentage, but this key result is measured "
+            f"{measured}: give the number itself",
         )
     value = float(number.replace(",", "").replace("_", ""))
     if not math.isfinite(value):

@@ -20,6 +20,8 @@ from ..demo import DemoError, run_demo
 from ..reports import csv_report, markdown_report
 from ._base import (
     ExitCode,
+    File,
+    FilePath,
     OkraCommand,
     Session,
     as_of_options,
@@ -72,7 +74,7 @@ def _progress(label: str) -> Progress:
 @click.option(
     "-o",
     "--output",
-    type=click.File("w", encoding="utf-8", lazy=False),
+    type=File("w", encoding="utf-8", lazy=False),
     default="-",
     help="File to write [default: standard output].",
 )
@@ -135,7 +137,7 @@ def _on_lines(exc: ValidationError, lines: list[int]) -> list[str]:
 
 
 @click.command("import", cls=OkraCommand)
-@click.argument("source", type=click.File("r", encoding="utf-8-sig"), metavar="FILE")
+@click.argument("source", type=File("r", encoding="utf-8-sig"), metavar="FILE")
 @json_option
 @with_session
 def import_command(sess: Session, source: IO[str], as_json: bool) -> None:
@@ -240,7 +242,7 @@ def rebuild(sess: Session) -> None:
 @click.command(cls=OkraCommand)
 @click.option(
     "--path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(dir_okay=False, path_type=Path),
     default=None,
     help="SQLite file to build the demo in [default: demo.sqlite in okra's data folder].",
 )

@@ -364,6 +364,29 @@ class NumberType(click.ParamType):  # type: ignore[type-arg]
 NUMBER = NumberType()
 
 
+class File(click.File):
+    """``click.File`` that refuses a file name with a NUL byte by name (see :class:`FilePath`)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Open ``value`` as ``click.File`` does, after refusing NUL bytes."""
+        if isinstance(value, str) and "\x00" in value:
+            fail(f"{_param_label(param)}: expected a file name, got one with a NUL byte")
+        return super().convert(value, param, ctx)
+
+
+class FilePath(click.Path):
+    """``click.Path`` that refuses a path the system cannot take (a NUL byte) by name.
+
+    click's own lets ``os.stat`` raise ``ValueError`` for it: a crash, not a message.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Check ``value`` as ``click.Path`` does, after refusing NUL bytes."""
+        if isinstance(value, str) and "\x00" in value:
+            fail(f"{_param_label(param)}: expected a file path, got one with a NUL byte")
+        return super().convert(value, param, ctx)
+
+
 WHEN = WhenType()
 
 

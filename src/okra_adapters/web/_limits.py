@@ -1,7 +1,7 @@
 """A limit on request bodies: one over it is refused with 413 before it is read.
 
 A declared ``Content-Length`` over the limit is refused at once, without reading
-a byte of the body. A body without one (chunked) is read only up to the limit:
+a byte of the body. A chunked body (no length declared) is read only up to the limit:
 the first byte beyond it ends the request with 413. So no request can make the
 server hold more than the limit in memory.
 """
@@ -40,7 +40,7 @@ class BodyLimit:
         if declared is not None and declared > self.max_bytes:
             await self._refuse(scope, send, f"{declared} bytes")
             return
-        if declared is not None:
+        if declared is not None or not _chunked(scope):
             await self.app(scope, receive, send)
             return
         # No length given: read up to the limit here, then hand the body on.
@@ -49,7 +49,7 @@ class BodyLimit:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([message]), send)
+                await self.app(scope, _replay([message], receive), send)
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -60,7 +60,7 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        await self.app(scope, _replay([{"type": "http.request", "body": body}]), send)
+        await self.app(scope, _replay([{"type": "http.request", "body": body}], receive), send)
 
     async def _refuse(self, scope: Scope, send: Send, size: str) -> None:
         message = f"the request body is too large ({size}); at most {self.max_bytes} bytes"
@@ -93,12 +93,20 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _replay(messages: list[Message]) -> Receive:
+def _chunked(scope: Scope) -> bool:
+    return any(
+        name.lower() == b"transfer-encoding" and b"chunked" in value.lower()
+        for name, value in scope.get("headers", ())
+    )
+
+
+def _replay(messages: list[Message], then: Receive) -> Receive:
+    """``messages`` first, then whatever the client sends next (its disconnect)."""
     queue = list(messages)
 
     async def receive() -> Message:
         if queue:
             return queue.pop(0)
-        return {"type": "http.disconnect"}
+        return await then()
 
     return receive
