@@ -1,11 +1,12 @@
 # Two commands on a fresh machine with only python3 (>= 3.11):
 #   make demo   build a virtual environment, install okra, run the demo
+#   make shell  a shell in which `okra` is found by name (the venv activated)
 #   make test   the same with the dev tools, then ruff, mypy --strict and pytest
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench bench-quick clean
+.PHONY: demo shell test lint typecheck pytest bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "okra needs Python 3.11 or newer"'
@@ -28,6 +29,12 @@ $(VENV)/.installed-dev: pyproject.toml $(EXAMPLE_PLUGIN)/pyproject.toml | $(BIN)
 
 demo: $(VENV)/.installed
 	$(BIN)/okra demo
+
+# A shell with the virtual environment active, so that `okra` is found by name
+# (the same as `source .venv/bin/activate`); `exit` leaves it.
+shell: $(VENV)/.installed
+	@echo "okra is on your PATH in this shell ($(abspath $(BIN))); exit to leave"
+	@VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" $${SHELL:-/bin/sh}
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests examples bench

@@ -24,6 +24,7 @@ WORKLOADS = (
     "dashboard",
     "verify",
     "scale",
+    "contention",
 )
 
 
@@ -73,6 +74,8 @@ def run(mode: str, only: set[str], overrides: dict[str, Any] | None = None) -> d
                 record(name, integrity.verify(sizes, directory), time.perf_counter() - started)
             elif name == "scale":
                 record(name, suite.scale(sizes, directory), time.perf_counter() - started)
+            elif name == "contention":
+                record(name, suite.contention(sizes, directory), time.perf_counter() - started)
     return {
         "mode": mode,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

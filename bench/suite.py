@@ -32,6 +32,8 @@ SIZES: dict[str, dict[str, Any]] = {
         "dashboard_objectives": 20,
         "dashboard_runs": 3,
         "scale_events": [2_000, 8_000],
+        "contention_writers": 3,
+        "contention_each": 20,
     },
     "full": {
         "codec_objectives": 1_000,
@@ -43,6 +45,8 @@ SIZES: dict[str, dict[str, Any]] = {
         "dashboard_objectives": 1_000,
         "dashboard_runs": 10,
         "scale_events": [10_000, 100_000, 1_000_000],
+        "contention_writers": 8,
+        "contention_each": 200,
     },
 }
 EVENTS_PER_OBJECTIVE = 2 + 5 + 5 * 13  # drafted, activated, 5 key results, 13 check-ins each
@@ -491,6 +495,88 @@ def scale(sizes: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
             note="the larger of ingest and rebuild, each in a fresh process (ru_maxrss)",
         )
     )
+    return rows
+
+
+# --- contention -------------------------------------------------------------------------
+
+
+def _busy_key_result(url: str) -> str:
+    from datetime import UTC, datetime
+
+    from okra_core import StayAbove
+
+    now = datetime.now(UTC)
+    with Okra(url) as okra:
+        cycle = okra.plan_cycle(
+            "Busy", start=now - timedelta(days=1), end=now + timedelta(days=90), actor="bench"
+        )
+        okra.start_cycle(cycle, actor="bench")
+        goal = okra.draft_objective("Busy", cycle=cycle, owner="bench", actor="bench")
+        kr = okra.add_key_result(goal, "Busy", metric=StayAbove(threshold=0), actor="bench")
+        okra.activate_objective(goal, actor="bench")
+        return kr.id.hex
+
+
+def _writers(url: str, writers: int, each: int, directory: Path) -> tuple[float, int, int, int]:
+    """``writers`` processes x ``each`` check-ins on one key result, started together.
+
+    Returns the seconds from the start signal to the last exit, the retries made
+    inside okra, the check-ins given up and the check-ins found afterwards.
+    """
+    root = Path(__file__).resolve().parent.parent
+    kr = _busy_key_result(url)
+    go = directory / f"go-{kr}"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench._contend", url, f"w{w}", str(each), kr, str(go)],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(root)},
+        )
+        for w in range(writers)
+    ]
+    # Every writer has opened the store and caught up: the figure is about writing.
+    while not all(Path(f"{go}.ready-w{w}").exists() for w in range(writers)):
+        time.sleep(0.01)
+    started = time.perf_counter()
+    go.touch()
+    outs = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
+    seconds = time.perf_counter() - started
+    with Okra(url) as okra:
+        found = len(okra.key_result(kr).check_ins)
+    return seconds, sum(o["retries"] for o in outs), sum(o["given_up"] for o in outs), found
+
+
+def contention(sizes: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
+    """Many processes checking in to one key result: throughput, retries, none given up.
+
+    On SQLite always; on PostgreSQL too when ``OKRA_BENCH_POSTGRES_URL`` names a
+    server (a fresh schema is used).
+    """
+    writers, each = sizes["contention_writers"], sizes["contention_each"]
+    urls = {"SQLite": _sqlite(directory, "okra-contention")[1]}
+    pg = os.environ.get("OKRA_BENCH_POSTGRES_URL", "").strip()
+    if pg:
+        urls["PostgreSQL"] = f"{pg}{'&' if '?' in pg else '?'}schema=bench_{os.getpid()}"
+    rows = []
+    for backend, url in urls.items():
+        one, *_ = _writers(url, 1, writers * each, directory)
+        seconds, retries, given_up, found = _writers(url, writers, each, directory)
+        rows.append(
+            measure(
+                f"{backend}: {writers} writers x {each} check-ins on one key result",
+                "check-ins/s",
+                writers * each / seconds,
+                {"one writer, the same check-ins": writers * each / one},
+                higher_is_better=True,
+                note=(
+                    f"{retries} retries inside okra, {given_up} given up, "
+                    f"{writers * each - found} lost; one writer alone: {writers * each / one:.0f}/s"
+                ),
+            )
+        )
     return rows
 
 

@@ -20,6 +20,7 @@ WORKLOADS = (
     "dashboard",
     "verify",
     "scale",
+    "contention",
 )
 
 

@@ -738,8 +738,9 @@ def test_an_export_with_a_bom_imports_and_an_empty_export_writes_a_file(
     assert out.read_text() == ""
 
 
-def test_dates_that_are_not_dates_are_usage_errors(run: Run) -> None:
+def test_dates_that_are_not_dates_are_bad_values(run: Run) -> None:
+    # A bad value is a bad value (exit 3), whether click or okra reads it.
     result = run(
-        "cycle", "plan", "Q", "--start", "soon", "--end", "2026-03-31", code=ExitCode.USAGE
+        "cycle", "plan", "Q", "--start", "soon", "--end", "2026-03-31", code=ExitCode.INVALID
     )
-    assert "expected a date like 2026-07-14" in result.stderr
+    assert "--start: expected a date such as today, yesterday" in result.stderr

@@ -24,6 +24,7 @@ from okra_core import (
     LogMovedError,
     ManualClock,
     Okra,
+    RetryPolicy,
     StayAbove,
 )
 from okra_core.domain._entity import Stamp
@@ -87,6 +88,7 @@ def test_the_second_writer_gets_a_concurrency_error(shared_url: str) -> None:
     kr, _ = _setup(url)
     with Okra(url) as first:
         with Okra(url, clock=_RacingClock(first, kr)) as second:
+            second.retry_policy = RetryPolicy(attempts=1)  # no retries: see the conflict
             with pytest.raises(ConcurrencyError) as info:
                 second.check_in(kr, value=2, actor="second")
             assert info.value.entity_ids == (kr.id,)
@@ -149,6 +151,31 @@ def test_processes_writing_to_one_store_lose_nothing(shared_url: str) -> None:
     print(f"conflicts retried: {conflicts}")
 
 
+def test_a_command_that_meets_another_writer_is_retried_inside_okra(shared_url: str) -> None:
+    kr, _ = _setup(shared_url)
+    with Okra(shared_url) as first:
+        racing = _RacingClock(first, kr)
+        with Okra(shared_url, clock=racing) as second:
+            made = second.check_in(kr, value=2, actor="second")
+            assert racing.raced  # the first try met the other write, the second went through
+            assert made.value == 2
+            seen = sorted((c.actor, c.value) for c in second.key_result(kr).check_ins)
+        assert seen == [("first", 1), ("second", 2)]
+
+
+def test_the_retry_re_decides_and_can_refuse(shared_url: str) -> None:
+    """The retry re-reads and re-validates: a check-in whose objective was closed meanwhile
+    is refused on the second try, and nothing is written."""
+    kr, _ = _setup(shared_url)
+    with Okra(shared_url) as other:
+        objective = other.objective(kr.objective_id)
+        closing = _Interleave(lambda: other.close_objective(objective, actor="ana"))
+        with Okra(shared_url, clock=closing) as late:
+            with pytest.raises(InvalidTransitionError, match="closed"):
+                late.check_in(kr, value=5, actor="bo")
+            assert late.key_result(kr).check_ins == ()
+
+
 def test_a_store_reopens_with_the_same_state(shared_url: str) -> None:
     url = shared_url
     kr, _ = _setup(url)
@@ -180,6 +207,7 @@ def test_a_check_in_cannot_slip_in_while_its_objective_closes(shared_url: str) -
         objective = other.objective(kr.objective_id)
         closing = _Interleave(lambda: other.close_objective(objective, actor="ana"))
         with Okra(url, clock=closing) as late:
+            late.retry_policy = RetryPolicy(attempts=1)
             with pytest.raises(ConcurrencyError) as info:
                 late.check_in(kr, value=5, actor="bo")
             assert info.value.entity_ids == (objective.id,)
@@ -195,8 +223,14 @@ def test_an_objective_cannot_be_drafted_into_a_cycle_closing_meanwhile(shared_ur
     with Okra(url) as other:
         cycle = other.cycles()[0]
         closing = _Interleave(lambda: other.close_cycle(cycle, actor="ana"))
-        with Okra(url, clock=closing) as late, pytest.raises(ConcurrencyError):
-            late.draft_objective("Late", cycle=cycle, owner="bo", actor="bo")
+        with Okra(url, clock=closing) as late:
+            late.retry_policy = RetryPolicy(attempts=1)
+            with pytest.raises(ConcurrencyError):
+                late.draft_objective("Late", cycle=cycle, owner="bo", actor="bo")
+            late.retry_policy = RetryPolicy()
+            # Retried, the command sees the closed cycle and is refused.
+            with pytest.raises(InvalidTransitionError):
+                late.draft_objective("Later", cycle=cycle, owner="bo", actor="bo")
         assert [o.title for o in other.objectives()] == ["O"]
 
 

@@ -252,3 +252,32 @@ def test_okra_demo_console_script(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Answer every customer fast" in result.stdout
     assert "== Focus this week" in result.stdout
+
+
+def test_the_demo_says_how_to_reach_okra_and_its_hints_work_as_printed(tmp_path: Path) -> None:
+    """After ``make demo``, ``okra`` is not on the PATH: the demo's last lines say how
+    to reach it, and each printed command runs in a shell exactly as printed."""
+    script = Path(sys.executable).parent / "okra"
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "160"}
+    result = subprocess.run(
+        [str(script), "demo", "--path", str(tmp_path / "d.sqlite")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=bare,
+    )
+    assert result.returncode == 0, result.stderr
+    explore, activate = result.stdout.splitlines()[-2:]
+    assert explore.startswith("Explore it: ")
+    assert str(script) in explore
+    first = explore.removeprefix("Explore it: ")
+    assert activate.startswith("or put okra on your PATH first: source ")
+    source, then = activate.removeprefix("or put okra on your PATH first: ").split(
+        " (or make shell), then: "
+    )
+    for command in (first, f". {source.removeprefix('source ')} && {then}"):
+        shown = subprocess.run(
+            ["/bin/sh", "-c", command], capture_output=True, text=True, check=False, env=bare
+        )
+        assert shown.returncode == 0, (command, shown.stderr)
+        assert "Answer every customer fast" in shown.stdout

@@ -177,11 +177,57 @@ def test_a_check_in_form_records_and_redirects(served: Served, client: httpx.Cli
         data={"csrf_token": token, "value": "2.1", "confidence": "7", "narrative": "fine <b>"},
     )
     assert response.status_code == 303
-    assert response.headers["location"] == f"/objectives/{kr.objective_id}#kr-{kr.id}"
     after = served.okra.key_result(kr.id).check_ins
     assert len(after) == before + 1
-    latest = max(after, key=lambda c: c.recorded_at)
+    latest = next(c for c in after if c.narrative == "fine <b>")
+    assert response.headers["location"] == (
+        f"/objectives/{kr.objective_id}?checked={latest.id}#kr-{kr.id}"
+    )
     assert (latest.value, latest.actor, latest.narrative) == (2.1, "maria", "fine <b>")
+    # Nothing odd about it: the page after the redirect says nothing.
+    assert 'id="notice"' not in client.get(response.headers["location"]).text
+
+
+def test_a_form_check_in_reads_values_as_typed_and_warns_of_odd_ones(
+    served: Served, client: httpx.Client
+) -> None:
+    kr = _kr(served.okra, "Monthly churn")  # stay below 3 %
+    token = _csrf(client, f"/objectives/{kr.objective_id}")
+    response = client.post(
+        f"/key-results/{kr.id}/check-ins", data={"csrf_token": token, "value": "-1.5%"}
+    )
+    assert response.status_code == 303
+    checked = response.headers["location"].split("?checked=")[1].split("#")[0]
+    assert served.okra.get_check_in(checked).value == -1.5  # recorded: warned, not refused
+    page = client.get(response.headers["location"]).text
+    notice = page.split('id="notice">')[1].split("</p>")[0]
+    assert "Recorded, but note: -1.5 % is below 0%" in notice
+
+
+def test_the_api_reads_values_as_typed_and_returns_warnings(
+    served: Served, client: httpx.Client
+) -> None:
+    kr = _kr(served.okra, "Monthly churn")
+    auth = {"Authorization": f"Bearer {served.secret}"}
+    path = f"/api/key-results/{kr.id}/check-ins"
+    fine = client.post(path, json={"value": "2.5%"}, headers=auth)
+    assert fine.status_code == 201, fine.text
+    assert (fine.json()["value"], fine.json()["warnings"]) == (2.5, [])
+    odd = client.post(
+        path, json={"value": -4, "effective_at": "2020-01-01T00:00:00Z"}, headers=auth
+    )
+    assert odd.status_code == 201, odd.text
+    warnings = odd.json()["warnings"]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("it is dated 2020-01-01, before its cycle")
+    assert "-4 % is below 0%" in warnings[1]
+    before = len(served.okra.key_result(kr.id).check_ins)
+    bad = client.post(path, json={"value": "lots"}, headers=auth)
+    assert bad.status_code == 422
+    assert bad.json()["fields"] == [
+        {"path": "value", "message": "expected a number such as 42 or 42%, got 'lots'"}
+    ]
+    assert len(served.okra.key_result(kr.id).check_ins) == before
 
 
 def test_a_refused_form_shows_each_error_by_its_field(served: Served, client: httpx.Client) -> None:

@@ -17,6 +17,9 @@ Example:
 
 from ._public import publish
 from .app._okra import Authorizer, Okra, Ref, When
+from .app._retry import EntityLocks, RetryPolicy
+from .app._suggest import did_you_mean
+from .app._typed import parse_instant, parse_value
 from .codec._codec import EventCodec, JSONBytes, OkraMapper
 from .codec._data import to_data
 from .codec._merkle import Checkpoint, subtree_keys
@@ -193,6 +196,7 @@ from .read._scores import (
     Scorecard,
     UnscoredObjective,
 )
+from .read._warnings import check_in_warnings
 from .read._world import World
 from .store._signing import create_signing_key
 from .store._store import (
@@ -279,6 +283,7 @@ __all__ = [
     "Diff",
     "Entity",
     "EntityKind",
+    "EntityLocks",
     "Event",
     "EventCodec",
     "EventDecodeError",
@@ -370,6 +375,7 @@ __all__ = [
     "ReadingCounts",
     "Ref",
     "ReliabilityBin",
+    "RetryPolicy",
     "RollupPolicy",
     "ScoreBand",
     "Scorecard",
@@ -398,15 +404,19 @@ __all__ = [
     "When",
     "World",
     "brier_score",
+    "check_in_warnings",
     "create_signing_key",
     "default_data_dir",
     "default_store_url",
+    "did_you_mean",
     "generate_cipher_key",
     "genesis_checkpoint",
     "grow_tree",
     "hookimpl",
     "load_plugins",
     "pace_status",
+    "parse_instant",
+    "parse_value",
     "redact_url",
     "subscription_id",
     "subtree_keys",

@@ -63,6 +63,15 @@ class _RootGroup(OkraGroup):
                 commands[name] = command
         return commands
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse, taking ``--store``/``--actor`` after the command as if given before it.
+
+        ``okra checkin KR 5 --actor sam`` then works like ``okra --actor sam checkin
+        KR 5``, unless the command has an option of that name itself (``okra log
+        --actor`` filters by actor).
+        """
+        return super().parse_args(ctx, _global_options_first(self, ctx, args))
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Okra's commands and the plugins', sorted."""
         return sorted({*super().list_commands(ctx), *self.plugin_commands(ctx)})
@@ -73,6 +82,49 @@ class _RootGroup(OkraGroup):
         if own is not None:
             return own
         return self.plugin_commands(ctx).get(cmd_name)
+
+
+_GLOBAL = ("--store", "--actor")
+
+
+def _global_options_first(group: click.Group, ctx: click.Context, args: list[str]) -> list[str]:
+    """``args`` with the root's ``--store``/``--actor`` moved before the command."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] in _GLOBAL else 1
+    command: click.Command | None = group
+    depth = i
+    own: set[str] = set()
+    # Follow the command path (okra cycle plan ...) to the command that runs.
+    while isinstance(command, click.Group) and depth < len(args):
+        found = command.get_command(ctx, args[depth])
+        if found is None:
+            return args
+        command, depth = found, depth + 1
+        own |= {o for p in found.params if isinstance(p, click.Option) for o in p.opts}
+    moved: list[str] = []
+    rest: list[str] = []
+    j = depth
+    while j < len(args):
+        arg = args[j]
+        if arg == "--":
+            rest += args[j:]
+            break
+        name = arg.partition("=")[0]
+        if name in _GLOBAL and name not in own:
+            if "=" in arg:
+                moved.append(arg)
+            elif j + 1 < len(args):
+                moved += [arg, args[j + 1]]
+                j += 1
+            else:
+                rest.append(arg)  # no value: let click say so
+        else:
+            rest.append(arg)
+        j += 1
+    if not moved:
+        return args
+    return [*moved, *args[:depth], *rest]
 
 
 @click.group(cls=_RootGroup, help=_HELP)

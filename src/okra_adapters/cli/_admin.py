@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import shutil
 import sys
 from pathlib import Path
 from typing import IO, Any, cast
@@ -18,6 +20,8 @@ from ..demo import DemoError, run_demo
 from ..reports import csv_report, markdown_report
 from ._base import (
     ExitCode,
+    File,
+    FilePath,
     OkraCommand,
     Session,
     as_of_options,
@@ -70,7 +74,7 @@ def _progress(label: str) -> Progress:
 @click.option(
     "-o",
     "--output",
-    type=click.File("w", encoding="utf-8", lazy=False),
+    type=File("w", encoding="utf-8", lazy=False),
     default="-",
     help="File to write [default: standard output].",
 )
@@ -133,7 +137,7 @@ def _on_lines(exc: ValidationError, lines: list[int]) -> list[str]:
 
 
 @click.command("import", cls=OkraCommand)
-@click.argument("source", type=click.File("r", encoding="utf-8-sig"), metavar="FILE")
+@click.argument("source", type=File("r", encoding="utf-8-sig"), metavar="FILE")
 @json_option
 @with_session
 def import_command(sess: Session, source: IO[str], as_json: bool) -> None:
@@ -238,7 +242,7 @@ def rebuild(sess: Session) -> None:
 @click.command(cls=OkraCommand)
 @click.option(
     "--path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(dir_okay=False, path_type=Path),
     default=None,
     help="SQLite file to build the demo in [default: demo.sqlite in okra's data folder].",
 )
@@ -253,7 +257,31 @@ def demo(path: Path | None) -> None:
         run_demo(target, echo=click.echo)
     except DemoError as exc:
         fail(str(exc), ExitCode.REFUSED)
-    click.echo(f"\nExplore it: okra --store {target} dashboard")
+    click.echo("")
+    for line in _how_to_reach_okra(target):
+        click.echo(line)
+
+
+def _how_to_reach_okra(target: Path) -> list[str]:
+    """The demo's last lines: how to run ``okra`` on it, from wherever this shell is.
+
+    ``make demo`` runs ``.venv/bin/okra``, which the shell does not find by name
+    until the virtual environment is activated; then the hint says so, and gives
+    the full path that works as it is.
+    """
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    found = shutil.which("okra")
+    explore = f"okra --store {shlex.quote(str(target))} dashboard"
+    if script is None or script.name != "okra" or (found and Path(found).resolve() == script):
+        return [f"Explore it: {explore}"]
+    activate = script.parent / "activate"
+    lines = [f"Explore it: {shlex.quote(str(script))} --store {shlex.quote(str(target))} dashboard"]
+    if activate.exists():
+        lines.append(
+            f"or put okra on your PATH first: source {shlex.quote(str(activate))} "
+            f"(or make shell), then: {explore}"
+        )
+    return lines
 
 
 @click.command("plugins", cls=OkraCommand)

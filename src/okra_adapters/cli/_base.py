@@ -35,6 +35,8 @@ from okra_core import (
     ValidationError,
     default_store_url,
     load_plugins,
+    parse_instant,
+    parse_value,
     to_data,
 )
 
@@ -316,10 +318,18 @@ def with_session(f: F) -> F:
 # --- values on the command line ------------------------------------------------------
 
 
-class WhenType(click.ParamType):  # type: ignore[type-arg]
-    """An instant: ``2026-07-14`` (that whole day) or an ISO 8601 date and time.
+def _param_label(param: click.Parameter | None) -> str:
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    return param.human_readable_name if param is not None else "value"
 
-    A time without an offset is the local time of this machine.
+
+class WhenType(click.ParamType):  # type: ignore[type-arg]
+    """An instant: ``today``, ``yesterday``, ``3 days ago``, ``2026-07-14``, or ISO 8601.
+
+    A date means that whole day. A time without an offset is the local time of
+    this machine. A value it cannot read is refused like any other bad value
+    (exit status 3), in plain words.
     """
 
     name = "DATE|DATETIME"
@@ -328,19 +338,56 @@ class WhenType(click.ParamType):  # type: ignore[type-arg]
         """Parse ``value`` into a ``date`` or an aware ``datetime``."""
         if isinstance(value, date):
             return value
+        try:
+            return parse_instant(str(value), now=datetime.now().astimezone())
+        except ValidationError as exc:
+            fail(f"{_param_label(param)}: {exc.errors[0].message}")
+
+
+class NumberType(click.ParamType):  # type: ignore[type-arg]
+    """A number as people type it: ``42``, ``-3.5``, ``1,250``, ``42%`` (the number 42).
+
+    A value it cannot read is refused with exit status 3, in plain words (not
+    Python's "not a valid float").
+    """
+
+    name = "NUMBER"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Parse ``value`` into a float."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
         text = str(value).strip()
         try:
-            if len(text) == 10:
-                return date.fromisoformat(text)
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            self.fail(
-                f"expected a date like 2026-07-14 or a date and time like "
-                f"2026-07-14T09:30 or 2026-07-14T09:30+02:00, got {text!r}",
-                param,
-                ctx,
-            )
-        return parsed if parsed.tzinfo is not None else parsed.astimezone()
+            return parse_value(text.removesuffix("%"), path=_param_label(param))
+        except ValidationError as exc:
+            fail(f"{_param_label(param)}: {exc.errors[0].message}")
+
+
+NUMBER = NumberType()
+
+
+class File(click.File):
+    """``click.File`` that refuses a file name with a NUL byte by name (see :class:`FilePath`)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Open ``value`` as ``click.File`` does, after refusing NUL bytes."""
+        if isinstance(value, str) and "\x00" in value:
+            fail(f"{_param_label(param)}: expected a file name, got one with a NUL byte")
+        return super().convert(value, param, ctx)
+
+
+class FilePath(click.Path):
+    """``click.Path`` that refuses a path the system cannot take (a NUL byte) by name.
+
+    click's own lets ``os.stat`` raise ``ValueError`` for it: a crash, not a message.
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Check ``value`` as ``click.Path`` does, after refusing NUL bytes."""
+        if isinstance(value, str) and "\x00" in value:
+            fail(f"{_param_label(param)}: expected a file path, got one with a NUL byte")
+        return super().convert(value, param, ctx)
 
 
 WHEN = WhenType()
@@ -396,11 +443,11 @@ def emit(sess: Session, as_json: bool, result: Any, render: Callable[[Any], Iter
 
 
 def number(text: str, field: str) -> float:
-    """A number given as text, or a user error naming ``field``."""
+    """A number given as text (``42``, ``1,250``, ``42%``), or a user error naming ``field``."""
     try:
-        return float(text)
-    except ValueError:
-        fail(f"{field}: expected a number, got {text!r}")
+        return parse_value(text.strip().removesuffix("%"), path=field)
+    except ValidationError as exc:
+        fail(f"{field}: {exc.errors[0].message}")
 
 
 def confidence_value(text: str | None) -> float | str | None:
@@ -408,6 +455,6 @@ def confidence_value(text: str | None) -> float | str | None:
     if text is None:
         return None
     try:
-        return float(text)
+        return float(text.strip().removesuffix("%"))
     except ValueError:
         return text

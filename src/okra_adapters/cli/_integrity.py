@@ -176,6 +176,8 @@ def keygen(path: Path) -> None:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror}")
+    except ValueError as exc:  # a NUL byte in the name, say
+        fail(f"cannot write {path!r}: {exc}")
     click.echo(f"wrote {path} (private: keep it away from the store) and {public}")
 
 

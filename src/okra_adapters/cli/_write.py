@@ -37,11 +37,14 @@ from okra_core import (
     StayBelow,
     ValidationError,
     When,
+    check_in_warnings,
+    parse_value,
     to_data,
 )
 
 from .._format import pct
 from ._base import (
+    NUMBER,
     WHEN,
     ExitCode,
     OkraCommand,
@@ -251,7 +254,7 @@ def objective_abandon(sess: Session, objective_ref: str, reason: str, as_json: b
 @click.argument("objective_ref", metavar="OBJECTIVE")
 @click.option("--to", "parent", required=True, help="The parent objective or key result.")
 @click.option("--link", type=_choice(AlignmentLink), default="contributes", show_default=True)
-@click.option("--weight", type=float, default=1.0, show_default=True)
+@click.option("--weight", type=NUMBER, default=1.0, show_default=True)
 @json_option
 @with_session
 def objective_align(
@@ -313,29 +316,32 @@ def metric_options(f: Any) -> Any:
         ),
         click.option(
             "--baseline",
-            type=float,
+            type=NUMBER,
             default=None,
             help="change: the starting value (omit: to be measured).",
         ),
-        click.option("--target", type=float, default=None, help="change: the value to reach."),
+        click.option("--target", type=NUMBER, default=None, help="change: the value to reach."),
         click.option(
             "--commit",
             "commit_level",
-            type=float,
+            type=NUMBER,
             default=None,
             help="change: the committed level (scores 0.7).",
         ),
         click.option(
-            "--stretch", type=float, default=None, help="change: the stretch level (scores 1.3)."
+            "--stretch", type=NUMBER, default=None, help="change: the stretch level (scores 1.3)."
         ),
         click.option(
-            "--threshold", type=float, default=None, help="stay_above/stay_below: the line to hold."
+            "--threshold",
+            type=NUMBER,
+            default=None,
+            help="stay_above/stay_below: the line to hold.",
         ),
         click.option(
             "--exclusive", is_flag=True, help="stay_above/stay_below: the threshold itself fails."
         ),
-        click.option("--low", type=float, default=None, help="range: lowest good value."),
-        click.option("--high", type=float, default=None, help="range: highest good value."),
+        click.option("--low", type=NUMBER, default=None, help="range: lowest good value."),
+        click.option("--high", type=NUMBER, default=None, help="range: highest good value."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -415,7 +421,7 @@ Metrics:
 @click.argument("title")
 @metric_options
 @click.option("--unit", default="", help="The unit of its values (h, %, users).")
-@click.option("--weight", type=float, default=1.0, show_default=True)
+@click.option("--weight", type=NUMBER, default=1.0, show_default=True)
 @click.option("--owner", default=None, help="Who reports on it [default: the objective's owner].")
 @json_option
 @with_session
@@ -445,7 +451,7 @@ def kr_add(
 
 @key_result.command("baseline", context_settings=_NUMBERS)
 @click.argument("kr_ref", metavar="KEY_RESULT")
-@click.argument("baseline", type=float)
+@click.argument("baseline", type=NUMBER)
 @click.option("--reason", default=None, help="Needed to replace a baseline already measured.")
 @json_option
 @with_session
@@ -490,7 +496,7 @@ def kr_retarget(
 
 @key_result.command("reweight", context_settings=_NUMBERS)
 @click.argument("kr_ref", metavar="KEY_RESULT")
-@click.argument("weight", type=float)
+@click.argument("weight", type=NUMBER)
 @click.option("--reason", default="")
 @json_option
 @with_session
@@ -505,7 +511,7 @@ def kr_reweight(sess: Session, kr_ref: str, weight: float, reason: str, as_json:
 
 @click.command("checkin", cls=OkraCommand, context_settings=_NUMBERS)
 @click.argument("kr_ref", metavar="KEY_RESULT")
-@click.argument("value", type=float)
+@click.argument("value", nargs=-1, required=True, metavar="VALUE")
 @click.option(
     "-c", "--confidence", default=None, help="On the playbook's scale: 7, 70, 0.7, amber, high."
 )
@@ -523,26 +529,44 @@ def kr_reweight(sess: Session, kr_ref: str, weight: float, reason: str, as_json:
 def checkin(
     sess: Session,
     kr_ref: str,
-    value: float,
+    value: tuple[str, ...],
     confidence: str | None,
     narrative: str,
     effective_at: date | datetime | None,
     source: str,
     as_json: bool,
 ) -> None:
-    """Record a key result's VALUE now (or --at an earlier time)."""
+    """Record a key result's VALUE now (or --at an earlier time).
+
+    VALUE is a number in the key result's unit (42, 1,250, or 42% when it is
+    measured in %), or for a milestone done / not done.
+    """
     okra = sess.okra
+    target = okra.key_result(kr_ref)
+    number = parse_value(" ".join(value), metric=target.metric, unit=target.unit)
     at = instant(effective_at, okra.clock.now()) if effective_at is not None else None
     recorded = okra.check_in(
-        kr_ref,
-        value=value,
+        target,
+        value=number,
         confidence=confidence_value(confidence),
         narrative=narrative,
         effective_at=at,
         source=source,
         actor=sess.actor,
     )
-    _done(sess, as_json, recorded, _checked_in(okra, recorded, value))
+    _done(sess, as_json, recorded, _checked_in(okra, recorded, number))
+    _warn_about(okra, recorded)
+
+
+def _warn_about(okra: Okra, recorded: CheckIn) -> None:
+    """Say on stderr what looks wrong about a recorded check-in (it stays recorded)."""
+    try:
+        key_result = okra.key_result(recorded.key_result_id)
+        cycle = okra.cycle(okra.objective(key_result.objective_id).cycle_id)
+    except OkraError:
+        return
+    for warning in check_in_warnings(key_result, cycle, recorded):
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _checked_in(okra: Okra, recorded: CheckIn, value: float) -> str:
@@ -561,7 +585,7 @@ def _checked_in(okra: Okra, recorded: CheckIn, value: float) -> str:
 @click.command("correct", cls=OkraCommand)
 @click.argument("check_in_ref", metavar="CHECK_IN")
 @click.option("--reason", required=True, help="Why the check-in was wrong.")
-@click.option("--value", type=float, default=None)
+@click.option("--value", type=NUMBER, default=None)
 @click.option("-c", "--confidence", default=None)
 @click.option("-m", "--narrative", default=None)
 @click.option("--at", "effective_at", type=WHEN, default=None)
@@ -641,9 +665,9 @@ def _effects(sess: Session, values: Sequence[str]) -> list[ExpectedEffect]:
 )
 @click.option("--hypothesis", required=True, help="We believe that ... will ... because ...")
 @click.option("--owner", required=True)
-@click.option("--effort", type=float, required=True, help="How much it costs in effort.")
+@click.option("--effort", type=NUMBER, required=True, help="How much it costs in effort.")
 @click.option("--effort-unit", default="person-days", show_default=True)
-@click.option("--cost", type=float, default=None, help="Money, if any.")
+@click.option("--cost", type=NUMBER, default=None, help="Money, if any.")
 @click.option("--currency", default="")
 @click.option(
     "--expect",
@@ -652,7 +676,7 @@ def _effects(sess: Session, values: Sequence[str]) -> list[ExpectedEffect]:
     metavar="KR=CHANGE[:NOTE]",
     help="Expected effect on a key result. Repeatable.",
 )
-@click.option("--odds", type=float, default=None, help="Probability it works, 0..1.")
+@click.option("--odds", type=NUMBER, default=None, help="Probability it works, 0..1.")
 @click.option("--kill-criteria", default="", help="When to stop it.")
 @json_option
 @with_session

@@ -14,17 +14,25 @@ One run (:meth:`Dispatcher.run_once`) does two steps:
 So delivery is *at least once*: a crash after a send but before it is recorded
 sends that one notification again on the next run, with the same idempotency
 key, which receivers can use to drop the repeat.
+
+Any number of dispatchers may share one outbox (processes, machines): each
+*claims* a few due notifications at a time (an atomic claim with a lease, see
+:meth:`Outbox.claim`) and sends only what it claimed, so while all are alive
+each notification is sent once. Deriving twice is harmless: keys are
+deterministic and the outbox adds each key once. If a dispatcher dies holding
+claims, another sends them once the lease (``lease``, default 5 minutes) ends.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import attrs
 
@@ -49,6 +57,7 @@ CHANNEL_ENV_PREFIX = "OKRA_CHANNEL_"
 """``OKRA_CHANNEL_<NAME>=url`` configures channel ``name``; ``..._<NAME>_SECRET`` its secret."""
 
 _BATCH = 500  # events read per outbox transaction
+_CLAIM = 10  # notifications claimed at a time: small, so that dispatchers share the work
 
 
 def _env_name(channel: str) -> str:
@@ -117,6 +126,8 @@ class Dispatcher:
         backoff: the wait after the first failure; it doubles after each.
         max_backoff: the longest wait between two tries.
         environ: where to read ``OKRA_CHANNEL_*`` (default: ``os.environ``).
+        lease: how long a claim on a notification lasts; a dispatcher that dies
+            holding one delays that notification this long. Longer than any send.
 
     Example:
         ``Dispatcher(okra, channels={"mail": "smtp://mail.example.com:587?from=okra@example.com&starttls=1"}).run_once()``
@@ -133,7 +144,10 @@ class Dispatcher:
         backoff: timedelta = timedelta(minutes=1),
         max_backoff: timedelta = timedelta(hours=6),
         environ: Mapping[str, str] | None = None,
+        lease: timedelta = timedelta(minutes=5),
     ) -> None:
+        if not isinstance(lease, timedelta) or lease <= timedelta(0):
+            raise ValidationError.single("lease", f"expected a positive timedelta, got {lease!r}")
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise ValidationError.single(
                 "max_attempts", f"expected a whole number >= 1, got {max_attempts!r}"
@@ -147,6 +161,9 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.lease = lease
+        # Who holds a claim: readable in the outbox, unique per dispatcher.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
         self._owns_outbox = outbox is None or isinstance(outbox, str)
         self.outbox: Outbox = _outbox(okra, outbox)
         self._opened: dict[str, Channel | Exception] = {}
@@ -254,10 +271,14 @@ class Dispatcher:
         return added
 
     def deliver(self) -> tuple[int, int, int]:
-        """Send every pending notification that is due; return (delivered, failed, dead)."""
+        """Send every due notification this dispatcher can claim; return (delivered, failed, dead).
+
+        It claims a few at a time until none is left unclaimed, so dispatchers
+        sharing the outbox share the work and never send the same one twice.
+        """
         now = self._now()
         delivered = failed = dead = 0
-        for item in self.outbox.due(now):
+        for item in self._claimed(now):
             try:
                 self._channel(item.notification.channel).deliver(item.notification)
             except Exception as exc:  # any channel may fail in any way; the others go on
@@ -307,6 +328,17 @@ class Dispatcher:
 
     def _now(self) -> datetime:
         return self.okra.clock.now()
+
+    def _claimed(self, now: datetime) -> Iterable[Pending]:
+        claim = getattr(self.outbox, "claim", None)
+        if claim is None:  # an outbox from before claims: this dispatcher must be alone
+            yield from self.outbox.due(now)
+            return
+        while True:
+            batch: list[Pending] = claim(now, self.owner, self.lease, _CLAIM)
+            if not batch:
+                return
+            yield from batch
 
     def _channel(self, name: str) -> Channel:
         opened = self._opened.get(name)

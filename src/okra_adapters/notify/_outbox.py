@@ -15,7 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, Self, cast
 from urllib.parse import urlsplit
@@ -78,6 +78,15 @@ class Outbox(Protocol):
 
     def due(self, now: datetime) -> list[Pending]:
         """Pending notifications that may be tried at ``now``, oldest first."""
+        ...
+
+    def claim(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Pending]:
+        """Take up to ``limit`` due notifications no one else holds, for ``lease``; oldest first.
+
+        A claim is atomic: two dispatchers claiming at once never get the same
+        item. It ends when the item is marked delivered or failed, or when the
+        lease runs out (its holder died): then another dispatcher may claim it.
+        """
         ...
 
     def mark_delivered(self, key: str, now: datetime) -> None:
@@ -155,6 +164,7 @@ class MemoryOutbox:
         self._lock = threading.Lock()
         self._position = 0
         self._items: dict[str, Pending] = {}
+        self._claims: dict[str, tuple[str, datetime]] = {}
 
     def __enter__(self) -> Self:
         return self
@@ -183,8 +193,22 @@ class MemoryOutbox:
                 p for p in self._items.values() if p.state == "pending" and p.next_try_at <= now
             ]
 
+    def claim(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Pending]:
+        with self._lock:
+            free = [
+                p
+                for p in self._items.values()
+                if p.state == "pending"
+                and p.next_try_at <= now
+                and (p.key not in self._claims or self._claims[p.key][1] <= now)
+            ][:limit]
+            for p in free:
+                self._claims[p.key] = (owner, now + lease)
+            return free
+
     def mark_delivered(self, key: str, now: datetime) -> None:
         with self._lock:
+            self._claims.pop(key, None)
             item = self._items[key]
             self._items[key] = attrs.evolve(
                 item, state="delivered", attempts=item.attempts + 1, delivered_at=now
@@ -192,6 +216,7 @@ class MemoryOutbox:
 
     def mark_failed(self, key: str, error: str, retry_at: datetime | None) -> None:
         with self._lock:
+            self._claims.pop(key, None)
             item = self._items[key]
             self._items[key] = attrs.evolve(
                 item,
@@ -242,6 +267,9 @@ class _SQLOutbox:
     """
 
     _placeholder = "?"
+    # Added to the claim's inner SELECT: PostgreSQL's FOR UPDATE SKIP LOCKED, so that
+    # concurrent claims pass over each other's rows instead of waiting for them.
+    _skip_locked = ""
 
     def __init__(self, db: Any, outbox: str, position: str) -> None:
         self._db = db
@@ -281,11 +309,22 @@ class _SQLOutbox:
     def due(self, now: datetime) -> list[Pending]:
         return self._select("state = 'pending' AND next_try_at <= ?", (_stamp(now),))
 
+    def claim(self, now: datetime, owner: str, lease: timedelta, limit: int) -> list[Pending]:
+        free = "state = 'pending' AND next_try_at <= ? AND " + _UNCLAIMED
+        with self._lock, self._transaction():
+            rows = self._run(
+                f"UPDATE {{outbox}} SET claimed_by = ?, claimed_until = ? WHERE seq IN ("
+                f"SELECT seq FROM {{outbox}} WHERE {free} ORDER BY seq LIMIT ?{self._skip_locked}"
+                f") RETURNING {_COLUMNS}, seq",
+                (owner, _stamp(now + lease), _stamp(now), _stamp(now), limit),
+            ).fetchall()
+        return [_pending(row) for row in sorted(rows, key=lambda row: int(row[-1]))]
+
     def mark_delivered(self, key: str, now: datetime) -> None:
         with self._lock, self._transaction():
             self._run(
                 "UPDATE {outbox} SET state = 'delivered', attempts = attempts + 1, "
-                "delivered_at = ? WHERE key = ?",
+                "claimed_by = NULL, claimed_until = NULL, delivered_at = ? WHERE key = ?",
                 (_stamp(now), key),
             )
 
@@ -294,13 +333,13 @@ class _SQLOutbox:
             if retry_at is None:
                 self._run(
                     "UPDATE {outbox} SET state = 'dead', attempts = attempts + 1, "
-                    "last_error = ? WHERE key = ?",
+                    "claimed_by = NULL, claimed_until = NULL, last_error = ? WHERE key = ?",
                     (error, key),
                 )
             else:
                 self._run(
                     "UPDATE {outbox} SET attempts = attempts + 1, last_error = ?, "
-                    "next_try_at = ? WHERE key = ?",
+                    "claimed_by = NULL, claimed_until = NULL, next_try_at = ? WHERE key = ?",
                     (error, _stamp(retry_at), key),
                 )
 
@@ -346,17 +385,7 @@ class _SQLOutbox:
             rows = self._run(
                 f"SELECT {_COLUMNS} FROM {{outbox}} WHERE {where} ORDER BY seq", args
             ).fetchall()
-        return [
-            Pending(
-                notification=decode_notification(row[0]),
-                state=row[1],
-                attempts=row[2],
-                next_try_at=datetime.fromisoformat(row[3]),
-                last_error=row[4],
-                delivered_at=datetime.fromisoformat(row[5]) if row[5] else None,
-            )
-            for row in rows
-        ]
+        return [_pending(row) for row in rows]
 
     def _transaction(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
@@ -375,10 +404,29 @@ CREATE TABLE IF NOT EXISTS {outbox} (
     attempts INTEGER NOT NULL,
     next_try_at TEXT NOT NULL,
     last_error TEXT NOT NULL,
-    delivered_at TEXT
+    delivered_at TEXT,
+    claimed_by TEXT,
+    claimed_until TEXT
 );
 CREATE INDEX IF NOT EXISTS {index} ON {outbox} (state, next_try_at);
 """
+
+
+def _pending(row: Sequence[Any]) -> Pending:
+    return Pending(
+        notification=decode_notification(row[0]),
+        state=row[1],
+        attempts=row[2],
+        next_try_at=datetime.fromisoformat(row[3]),
+        last_error=row[4],
+        delivered_at=datetime.fromisoformat(row[5]) if row[5] else None,
+    )
+
+
+_UNCLAIMED = "(claimed_until IS NULL OR claimed_until <= ?)"
+
+# Columns added after the first release: added to an outbox made before them.
+_CLAIM_COLUMNS = ("claimed_by", "claimed_until")
 
 
 class SQLiteOutbox(_SQLOutbox):
@@ -386,7 +434,8 @@ class SQLiteOutbox(_SQLOutbox):
 
     It may be the store's own file: the tables do not touch the events. Every
     change is one transaction, so a crash leaves either the state before it or
-    the state after it.
+    the state after it. Dispatchers in several processes may share it: a claim
+    is one ``BEGIN IMMEDIATE`` transaction, and sets a lease on what it takes.
 
     Args:
         path: the SQLite file.
@@ -403,6 +452,11 @@ class SQLiteOutbox(_SQLOutbox):
                 **self._names,
             )
         )
+        with _Transaction(db):
+            have = {row[1] for row in db.execute("PRAGMA table_info(okra_notify_outbox)")}
+            for column in _CLAIM_COLUMNS:
+                if column not in have:
+                    db.execute(f"ALTER TABLE okra_notify_outbox ADD COLUMN {column} TEXT")
 
     def __repr__(self) -> str:
         return f"SQLiteOutbox({self.path!r})"
@@ -414,15 +468,16 @@ class SQLiteOutbox(_SQLOutbox):
 class PostgreSQLOutbox(_SQLOutbox):
     """An outbox in a PostgreSQL database (tables ``okra_notify_*``, in the URL's schema).
 
-    By default the store's own database, reachable from every machine; run one
-    dispatcher at a time on it (two would send the same pending items). Needs the
-    ``postgresql`` extra (psycopg 3).
+    By default the store's own database, reachable from every machine; any
+    number of dispatchers may share it (claims use ``FOR UPDATE SKIP LOCKED``).
+    Needs the ``postgresql`` extra (psycopg 3).
 
     Args:
         url: ``postgresql://user:password@host:port/database[?schema=name]``.
     """
 
     _placeholder = "%s"
+    _skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         import psycopg
@@ -458,6 +513,10 @@ class PostgreSQLOutbox(_SQLOutbox):
             ).split(";"):
                 if statement.strip():
                     db.execute(statement)
+            for column in _CLAIM_COLUMNS:
+                db.execute(
+                    f"ALTER TABLE {self._names['outbox']} ADD COLUMN IF NOT EXISTS {column} TEXT"
+                )
 
     def __repr__(self) -> str:
         return f"PostgreSQLOutbox({self._shown!r})"

@@ -7,10 +7,16 @@ entities the command read. Read models are kept in a table of the same file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import fcntl
+import os
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -90,7 +96,54 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
 
     In the same transaction the records join the log's hash tree (tables
     ``okra_tree_nodes`` and ``okra_tree_heads``, see :class:`okra_core.LogTreeRecorder`).
+
+    It also has per-entity locks (:meth:`hold`, okra's ``EntityLocks``): one byte
+    per entity in a lock file beside the database (``<file>-okra-locks``), taken
+    with POSIX record locks, which every write takes for the entities it writes
+    before it asks SQLite for its write lock. A command retried after a conflict
+    holds its entity's byte from before its read to after its write, so writers
+    to a busy key result take turns instead of colliding. The kernel drops a
+    killed process's locks; the locks only make conflicts rarer, the version
+    checks keep every write correct without them.
     """
+
+    _lock_file: _LockFile | None = None
+
+    def _locks(self) -> _LockFile | None:
+        """The database's lock file (shared in this process), or None for an in-memory one."""
+        if self._lock_file is None:
+            pool = self.datastore.pool
+            if pool.is_sqlite_memory_mode:
+                return None
+            path = pool.db_name.removeprefix("file:").split("?", 1)[0] + "-okra-locks"
+            self._lock_file = _LockFile.shared(path, self)
+        return self._lock_file
+
+    @contextlib.contextmanager
+    def hold(self, entity_ids: Sequence[UUID]) -> Iterator[None]:
+        """Hold the locks of ``entity_ids``; other processes' writes to them wait."""
+        locks = self._locks()
+        if locks is None:
+            yield
+            return
+        taken = locks.take(entity_ids)
+        try:
+            yield
+        finally:
+            locks.release(taken)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Take the written entities' locks (see :meth:`hold`), then write as eventsourcing does."""
+        locks = self._locks()
+        if locks is None:
+            return super().insert_events(stored_events, **kwargs)
+        taken = locks.take([UUID(str(e.originator_id)) for e in stored_events])
+        try:
+            return super().insert_events(stored_events, **kwargs)
+        finally:
+            locks.release(taken)
 
     def _create_table(self, c: SQLiteCursor) -> None:
         super()._create_table(c)
@@ -233,6 +286,88 @@ def _checkpoint(row: Sequence[Any]) -> Checkpoint:
         signature=None if signature is None else bytes(signature),
         key_id=key_id,
     )
+
+
+# How long a write waits for another process's entity lock (seconds), as for SQLite's own.
+_LOCK_WAIT = 30.0
+
+
+def _offset(entity_id: UUID) -> int:
+    """The byte of an entity in the lock file (collisions only make two entities take turns)."""
+    return int.from_bytes(entity_id.bytes[:4], "big") >> 1
+
+
+class _LockFile:
+    """One open lock file per database path in this process.
+
+    POSIX record locks belong to the process, and closing *any* descriptor of
+    the file drops them all; so every recorder of the same database in a process
+    shares one descriptor, closed when the last of them is gone.
+    """
+
+    _open: ClassVar[dict[str, _LockFile]] = {}
+    _registry_guard: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.users = 0
+        self.guard = threading.Lock()
+        self.held: set[UUID] = set()
+
+    @classmethod
+    def shared(cls, path: str, user: object) -> _LockFile:
+        """The lock file of ``path``, kept open while ``user`` lives."""
+        with cls._registry_guard:
+            found = cls._open.get(path)
+            if found is None:
+                found = cls._open[path] = cls(path)
+            found.users += 1
+        weakref.finalize(user, found._unuse)
+        return found
+
+    def _unuse(self) -> None:
+        with self._registry_guard:
+            self.users -= 1
+            if self.users == 0:
+                del self._open[self.path]
+                os.close(self.fd)
+
+    def take(self, entity_ids: Sequence[UUID]) -> list[UUID]:
+        """Lock the bytes of ``entity_ids`` this process does not hold yet, in id order.
+
+        Waits up to :data:`_LOCK_WAIT` seconds for each; one not had by then is
+        skipped (the write goes on, checked as ever).
+        """
+        taken: list[UUID] = []
+        for entity_id in sorted(set(entity_ids)):
+            with self.guard:
+                if entity_id in self.held:
+                    continue
+                self.held.add(entity_id)
+            deadline = time.monotonic() + _LOCK_WAIT
+            pause = 0.001
+            while True:
+                try:
+                    fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _offset(entity_id))
+                except OSError:
+                    if time.monotonic() < deadline:
+                        time.sleep(pause)
+                        pause = min(pause * 2, 0.02)
+                        continue
+                    with self.guard:
+                        self.held.discard(entity_id)
+                else:
+                    taken.append(entity_id)
+                break
+        return taken
+
+    def release(self, taken: Sequence[UUID]) -> None:
+        """Unlock what :meth:`take` took."""
+        for entity_id in taken:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, _offset(entity_id))
+            with self.guard:
+                self.held.discard(entity_id)
 
 
 _READ_MODELS_TABLE = "okra_read_models"

@@ -9,12 +9,14 @@ it when Starlette, Jinja2 or uvicorn are missing.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import click
 
-from okra_core import CliCommand, PluginError, hookimpl, redact_url
+from okra_adapters.cli._base import FilePath
+from okra_core import CliCommand, PluginError, StorageError, hookimpl, redact_url
 
 from ._tokens import IssuedToken, Token, TokenStore, default_tokens_path
 
@@ -51,13 +53,18 @@ def _session() -> Any:
 
 def _tokens(path: str | None) -> TokenStore:
     sess = _session()
-    return TokenStore(Path(path) if path else default_tokens_path(), sess.url)
+    where = Path(path) if path else default_tokens_path()
+    try:
+        return TokenStore(where, sess.url)
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        shown = str(where) if len(str(where)) <= 200 else str(where)[:200] + "..."
+        raise StorageError(f"cannot open the tokens file {shown}: {exc}") from None
 
 
 _TOKENS_OPTION = click.option(
     "--tokens",
     "tokens_path",
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     default=None,
     help="the tokens file (default $OKRA_WEB_TOKENS, else web-tokens.sqlite in okra's data folder)",
 )

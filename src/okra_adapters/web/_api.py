@@ -69,6 +69,13 @@ def _ref(request: Request) -> str:
     return ref
 
 
+def _checked_in(okra: Okra, check_in: Any) -> Any:
+    """A recorded check-in, with ``warnings``: what looks wrong about it, in words."""
+    data = to_data(check_in)
+    data["warnings"] = commands.warnings_about(okra, check_in)
+    return data
+
+
 def _param(request: Request, name: str) -> str | None:
     return request.query_params.get(name, "").strip() or None
 
@@ -239,12 +246,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path="/api/key-results/{ref}/check-ins",
         name="checkIn",
         summary="Record a check-in",
-        handler=lambda okra, request, read, body, actor: to_data(
-            commands.check_in(okra, _ref(request), body, actor=actor, source=CheckInSource.API)
+        handler=lambda okra, request, read, body, actor: _checked_in(
+            okra,
+            commands.check_in(okra, _ref(request), body, actor=actor, source=CheckInSource.API),
         ),
         writes=True,
         body={
-            "value": {"type": "number"},
+            "value": _NUMBER_OR_STRING,
             "confidence": _NUMBER_OR_STRING,
             "narrative": _STRING,
             "effective_at": {"type": "string", "format": "date-time"},

@@ -18,6 +18,7 @@ from okra_core import Okra, PluginError, WebRoute
 
 from ._api import api_routes
 from ._common import WebState
+from ._limits import DEFAULT_MAX_BODY, BodyLimit
 from ._pages import page_routes
 from ._security import Csrf
 from ._tokens import TokenStore
@@ -113,6 +114,7 @@ def create_app(
     actor: str,
     secret: bytes | None = None,
     hosts: Sequence[str] = LOCAL_HOSTS,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Starlette:
     """The web app for ``okra``.
 
@@ -123,6 +125,8 @@ def create_app(
         secret: the key that signs the forms' CSRF cookies; a random one by default
             (forms opened before a restart must then be reloaded).
         hosts: the ``Host`` names it answers (others get 400): loopback by default.
+        max_body: the largest request body taken, in bytes; a larger one gets 413
+            before it is read.
 
     Raises:
         PluginError: a plugin's web route takes a method and path the UI answers.
@@ -145,6 +149,7 @@ def create_app(
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
             Middleware(_SecurityHeaders),
+            Middleware(BodyLimit, max_bytes=max_body),
         ],
     )
     app.state.okra = okra  # for plugins' handlers: request.app.state.okra

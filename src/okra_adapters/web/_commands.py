@@ -15,15 +15,28 @@ from okra_core import (
     Action,
     CheckIn,
     CheckInSource,
+    Cycle,
     FieldError,
+    KeyResult,
     Okra,
+    OkraError,
     Task,
     ValidationError,
+    check_in_warnings,
+    parse_value,
 )
 
 from ._common import parse_instant
 
-__all__ = ["add_task", "check_in", "complete_task", "correct", "propose_action", "resolve_action"]
+__all__ = [
+    "add_task",
+    "check_in",
+    "complete_task",
+    "correct",
+    "propose_action",
+    "resolve_action",
+    "warnings_about",
+]
 
 _MISSING = object()
 
@@ -70,6 +83,17 @@ class _Fields:
             return float(value)
         except ValueError:
             self.errors.append(FieldError(name, f"expected a number, got {value!r}"))
+            return None
+
+    def value(self, name: str, key_result: KeyResult | None) -> float | None:
+        """A key result's value: a number, or text as typed (``42%``, ``done``, ``1,250``)."""
+        value = self._raw(name)
+        if not isinstance(value, str) or key_result is None:
+            return self.number(name, required=True)
+        try:
+            return parse_value(value, metric=key_result.metric, unit=key_result.unit, path=name)
+        except ValidationError as exc:
+            self.errors.extend(exc.errors)
             return None
 
     def confidence(self, name: str) -> float | str | None:
@@ -129,7 +153,10 @@ def check_in(
 ) -> CheckIn:
     """Record a check-in from ``value``, ``confidence``, ``narrative``, ``effective_at``."""
     f = _Fields(data, {"value", "confidence", "narrative", "effective_at"}, okra)
-    value = f.number("value", required=True)
+    target: KeyResult | None = None
+    if isinstance(data.get("value"), str):
+        target = okra.key_result(key_result)  # to read "42%" or "done" for its metric
+    value = f.value("value", target)
     confidence = f.confidence("confidence")
     narrative = f.text("narrative") or ""
     effective_at = f.instant("effective_at")
@@ -146,6 +173,17 @@ def check_in(
         ),
     )
     return result
+
+
+def warnings_about(okra: Okra, check_in: CheckIn) -> list[str]:
+    """What looks wrong about a recorded check-in (dated outside its cycle, an odd value)."""
+    try:
+        key_result = okra.key_result(check_in.key_result_id)
+        cycle = okra.cycle(okra.objective(key_result.objective_id).cycle_id)
+    except OkraError:  # recorded; only the second look is missing
+        return []
+    assert isinstance(cycle, Cycle)
+    return check_in_warnings(key_result, cycle, check_in)
 
 
 def correct(okra: Okra, check_in_ref: str, data: Mapping[str, Any], *, actor: str) -> CheckIn:

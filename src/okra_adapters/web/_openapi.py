@@ -33,6 +33,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "value": {"type": "number"},
             "effective_at": {"type": "string", "format": "date-time"},
             "actor": {"type": "string"},
+            "warnings": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "what looks wrong about a check-in just recorded "
+                "(dated outside its cycle, a value its metric can hardly mean); "
+                "it was recorded all the same",
+            },
         },
     },
     "Task": {

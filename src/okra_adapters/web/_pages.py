@@ -162,8 +162,20 @@ def dashboard(request: Request, st: WebState, read: Reading) -> tuple[str, Conte
 
 
 def objective_page(request: Request, st: WebState, read: Reading) -> tuple[str, Context]:
-    """One objective: each key result's chart, confidence and check-ins, with forms."""
-    return _objective_view(st, read, _ref(request))
+    """One objective: each key result's chart, confidence and check-ins, with forms.
+
+    After a check-in (``?checked=ID``), a notice says what looks wrong about it.
+    """
+    template, context = _objective_view(st, read, _ref(request))
+    checked = request.query_params.get("checked", "").strip()
+    if checked and not read.past:
+        try:
+            warnings = commands.warnings_about(st.okra, st.okra.get_check_in(checked))
+        except OkraError:
+            warnings = []
+        if warnings:
+            context["notice"] = "Recorded, but note: " + "; ".join(warnings) + "."
+    return template, context
 
 
 def _objective_view(st: WebState, read: Reading, ref: str) -> tuple[str, Context]:
@@ -352,7 +364,8 @@ def _bets(request: Request, st: WebState) -> Builder:
 def _check_in(st: WebState, data: dict[str, Any], ref: str) -> str:
     check_in = commands.check_in(st.okra, ref, data, actor=st.actor)
     kr = st.okra.key_result(check_in.key_result_id)
-    return f"/objectives/{kr.objective_id}#kr-{kr.id}"
+    # The page after the redirect says what looks wrong about it, if anything.
+    return f"/objectives/{kr.objective_id}?checked={check_in.id}#kr-{kr.id}"
 
 
 def _correct(st: WebState, data: dict[str, Any], ref: str) -> str:

@@ -40,6 +40,7 @@ from ._lookups import Lookups
 from ._objective_commands import ObjectiveCommands
 from ._projections import Projections
 from ._refs import Ref
+from ._retry import DEFAULT_POLICY, RetryPolicy, install_retries
 from ._settings_commands import SettingsCommands
 from ._state import LiveState
 
@@ -106,6 +107,9 @@ class Okra:
         ...     okra.key_result(kr.short_id).title
         'First response time'
     """
+
+    retry_policy: RetryPolicy = DEFAULT_POLICY
+    """How commands that meet a concurrent writer are retried (see :class:`RetryPolicy`)."""
 
     def __init__(
         self,
@@ -302,3 +306,7 @@ class Okra:
     prove = _to("_integrity", Integrity.prove)
     prove_consistency = _to("_integrity", Integrity.prove_consistency)
     seal = _to("_integrity", Integrity.seal)
+
+
+# Every command re-runs (re-read, re-validate, re-decide, write) after a conflict.
+install_retries(Okra)

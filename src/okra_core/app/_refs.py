@@ -24,6 +24,7 @@ from ..domain._objective import Objective
 from ..domain._playbook import PLAYBOOK_ID, Playbook
 from ..read._world import World
 from ._state import LiveState
+from ._suggest import did_you_mean
 
 __all__ = ["Ref", "References", "kind_name", "match", "path_name"]
 
@@ -240,7 +241,9 @@ def match(
         if len(hits) > 1:
             raise AmbiguousReferenceError(kind, ref, [(i, label) for _, i, label in hits])
     hint = f"give its id, a prefix of at least {_MIN_PREFIX} hex digits"
-    raise NotFoundError(kind, ref, hint + (" or its exact title" if titles else ""))
+    hint += " or its exact title" if titles else ""
+    suggestion = did_you_mean(text, (label for _, _, label in items)) if titles else ""
+    raise NotFoundError(kind, ref, f"{suggestion} {hint}" if suggestion else hint)
 
 
 def article(word: str) -> str:

@@ -90,8 +90,9 @@ def check_text(
 
 
 # C0 and C1 control characters other than tab, line feed and carriage return: an
-# escape sequence in a title would reach every terminal that lists it.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# escape sequence in a title would reach every terminal that lists it. Also the
+# bidirectional overrides and isolates, which make text read other than it is.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def prefixed(prefix: str, error: ValidationError) -> ValidationError:

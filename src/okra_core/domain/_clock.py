@@ -78,7 +78,7 @@ def as_utc(path: str, value: object, *, end_of_day: bool = False) -> datetime:
                 "attach a zone, e.g. datetime(..., tzinfo=UTC)",
             )
         try:
-            return value.astimezone(UTC)
+            return _plausible(path, value.astimezone(UTC))
         except OverflowError:  # 9999-12-31T23:59-05:00 is in the year 10000 in UTC
             raise ValidationError.single(
                 path, f"expected an instant within the years 1 to 9999 in UTC, got {value}"
@@ -86,9 +86,24 @@ def as_utc(path: str, value: object, *, end_of_day: bool = False) -> datetime:
     if isinstance(value, date):
         start = datetime.combine(value, time(0), tzinfo=UTC)
         try:
-            return start + timedelta(days=1) if end_of_day else start
+            return _plausible(path, start + timedelta(days=1) if end_of_day else start)
         except OverflowError:
             raise ValidationError.single(path, f"expected a date before {value}") from None
     raise ValidationError.single(
         path, f"expected a timezone-aware datetime or a date, got {type(value).__name__}"
     )
+
+
+# The years okra takes instants from: anything outside is a typo (0026 for 2026,
+# 9999 as "never"), not a fact about OKRs.
+_FIRST_YEAR, _LAST_YEAR = 1900, 2200
+
+
+def _plausible(path: str, instant: datetime) -> datetime:
+    if not _FIRST_YEAR <= instant.year <= _LAST_YEAR:
+        raise ValidationError.single(
+            path,
+            f"expected a date between the years {_FIRST_YEAR} and {_LAST_YEAR}, "
+            f"got {instant:%Y-%m-%d}",
+        )
+    return instant
