@@ -9,6 +9,7 @@ unexpected failure (exit 1) or a traceback, and a refused command writes nothing
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -126,9 +127,10 @@ def test_every_command_answers_bad_input_with_an_exit_status_and_a_message(
         if option.name not in ("output", "outbox", "path", "store"):  # no files written about
             args += [max(option.opts, key=len), data.draw(st.sampled_from(BAD_TEXT), label="value")]
     before = _events(store)
-    result = CliRunner(env={"COLUMNS": "120", "OKRA_STORE": None}).invoke(
-        cli, ["--store", str(store), "--actor", "lee", *args], obj=plugins
-    )
+    runner = CliRunner(env={"COLUMNS": "120", "OKRA_STORE": None})
+    # In a folder of its own: a report or an export may write a file named by a bad value.
+    with contextlib.chdir(tmp_path_factory.mktemp("cwd")):
+        result = runner.invoke(cli, ["--store", str(store), "--actor", "lee", *args], obj=plugins)
     assert result.exit_code != ExitCode.FAILED, (args, result.output, result.exception)
     assert result.exit_code in {int(code) for code in ExitCode}, (args, result.output)
     assert result.exception is None or isinstance(result.exception, SystemExit), (
