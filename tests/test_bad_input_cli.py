@@ -128,7 +128,8 @@ def test_every_command_answers_bad_input_with_an_exit_status_and_a_message(
             args += [max(option.opts, key=len), data.draw(st.sampled_from(BAD_TEXT), label="value")]
     before = _events(store)
     runner = CliRunner(env={"COLUMNS": "120", "OKRA_STORE": None})
-    # Commands that take a file name (keygen, --tokens) may make one: not in the checkout.
+    # In a folder of its own: keygen, --tokens, a report or an export may write a file
+    # named by a bad value.
     with contextlib.chdir(tmp_path_factory.mktemp("cwd")):
         result = runner.invoke(cli, ["--store", str(store), "--actor", "lee", *args], obj=plugins)
     assert result.exit_code != ExitCode.FAILED, (args, result.output, result.exception)
