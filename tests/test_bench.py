@@ -11,7 +11,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ("codec", "ingest", "single_command", "rebuild", "time_travel", "dashboard", "scale")
+WORKLOADS = (
+    "codec",
+    "ingest",
+    "single_command",
+    "rebuild",
+    "time_travel",
+    "dashboard",
+    "cli",
+    "scale",
+)
 
 
 def test_quick_mode_reports_every_workload_with_figures_and_ratios(tmp_path: Path) -> None:
