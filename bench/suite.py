@@ -636,7 +636,7 @@ def _run_child(arguments: list[str]) -> dict[str, Any]:
         check=True,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root), *_pythonpath()])},
     ).stdout
     return dict(json.loads(output.strip().splitlines()[-1]))
 
@@ -662,7 +662,11 @@ def cli(sizes: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
     okra = _okra_command()
     path = directory / "demo.sqlite"
     env = {**os.environ, "OKRA_ACTOR": "bench", "OKRA_STORE": str(path)}
+    # Users' installs have their bytecode compiled; so does this one, before timing.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run([*okra, "demo", "--path", str(path)], check=True, capture_output=True, env=env)
+    for command in ([*okra, "dashboard"], [*okra, "--help"]):
+        _wall(command, env)
     rounds = sizes["cli_rounds"]
     walls = alternate(
         {
@@ -696,6 +700,12 @@ def cli(sizes: dict[str, Any], directory: Path) -> list[dict[str, Any]]:
             note=note,
         ),
     ]
+
+
+def _pythonpath() -> list[str]:
+    """The ``PYTHONPATH`` this process was given, kept for its children."""
+    given = os.environ.get("PYTHONPATH", "")
+    return [entry for entry in given.split(os.pathsep) if entry]
 
 
 def scratch_directory() -> tempfile.TemporaryDirectory[str]:
