@@ -23,6 +23,7 @@ WORKLOADS = (
     "time_travel",
     "dashboard",
     "verify",
+    "cli",
     "scale",
     "contention",
 )
@@ -66,12 +67,15 @@ def run(mode: str, only: set[str], overrides: dict[str, Any] | None = None) -> d
             elif name == "single_command":
                 record(name, suite.single_command(sizes, directory), time.perf_counter() - started)
             elif name == "time_travel":
-                record(name, suite.time_travel(sizes, directory), time.perf_counter() - started)
+                rows = suite.time_travel(sizes, directory, quarter_url)
+                record(name, rows, time.perf_counter() - started)
             elif name == "dashboard":
                 rows = suite.dashboard(sizes, directory, quarter_url)
                 record(name, rows, time.perf_counter() - started)
             elif name == "verify":
                 record(name, integrity.verify(sizes, directory), time.perf_counter() - started)
+            elif name == "cli":
+                record(name, suite.cli(sizes, directory), time.perf_counter() - started)
             elif name == "scale":
                 record(name, suite.scale(sizes, directory), time.perf_counter() - started)
             elif name == "contention":
@@ -104,21 +108,36 @@ def table(report: dict[str, Any]) -> str:
         for row in result["measures"]:
             unit = row["unit"]
             es = row["baselines"].get("eventsourcing")
-            raw = row["baselines"].get("sqlite3", row["baselines"].get("json"))
+            raw = _raw(row["baselines"])
             es_ratio = row["ratios"].get("eventsourcing")
-            raw_ratio = row["ratios"].get("sqlite3", row["ratios"].get("json"))
-            target = ""
+            raw_ratio = _raw(row["ratios"])
+            bounds = []
             if "target" in row:
                 sign = ">=" if row["higher_is_better"] else "<="
-                target = (
-                    f"{sign} {_figure(row['target'], unit)} {'met' if row['met'] else 'NOT met'}"
+                bounds.append(f"{sign} {_figure(row['target'], unit)}")
+            for key, bound in row.get("ratio_targets", {}).items():
+                name = _SHORT.get(key, key)
+                # A bound below 1 reads better as "at most N times the baseline's time".
+                bounds.append(
+                    f">= {bound:g}x {name}" if bound >= 1 else f"<= {1 / bound:g}x {name}'s time"
                 )
+            target = ""
+            if bounds:
+                target = f"{', '.join(bounds)} {'met' if row['met'] else 'NOT met'}"
             lines.append(
                 f"| {workload} | {row['name']} | {unit} | {_figure(row['okra'], unit)} "
                 f"| {_figure(es, unit)} | {_ratio(es_ratio)} | {_figure(raw, unit)} "
                 f"| {_ratio(raw_ratio)} | {target} |"
             )
     return "\n".join(lines)
+
+
+def _raw(values: dict[str, Any]) -> Any:
+    """The figure of the raw baseline: sqlite3, plain json or a bare python process."""
+    return values.get("sqlite3", values.get("json", values.get("python")))
+
+
+_SHORT = {"eventsourcing": "es", "sqlite3": "raw", "json": "raw", "python": "python"}
 
 
 def _ratio(value: float | None) -> str:

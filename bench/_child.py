@@ -1,9 +1,11 @@
 """One scale point in a fresh process.
 
-``python -m bench._child ingest|rebuild URL OBJECTIVES BATCH``.
+``python -m bench._child ingest|rebuild URL OBJECTIVES BATCH``: prints one JSON
+line, the events handled, the seconds taken and the process's peak resident
+memory in MiB.
 
-Prints one JSON line: the events handled, the seconds taken and the process's peak
-resident memory in MiB.
+``python -m bench._child as_of URL ENTITY_HEX INSTANT``: prints the seconds of
+``Okra(url)`` and of the first ``state(entity, as_of=instant)`` after it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import resource
 import sys
 import time
+from datetime import datetime
+from uuid import UUID
 
 from okra_core import Okra
 
@@ -41,5 +45,19 @@ def main(phase: str, url: str, objectives: int, batch: int) -> None:
     print(json.dumps({"events": count, "seconds": seconds, "peak_mib": peak}))
 
 
+def as_of(url: str, entity: str, at: str) -> None:
+    """Time opening ``url`` and the first ``state(entity, as_of=at)`` in this process."""
+    started = time.perf_counter()
+    okra = Okra(url, persist_read_model=False)
+    opened = time.perf_counter()
+    okra.state(UUID(entity), as_of=datetime.fromisoformat(at))
+    queried = time.perf_counter()
+    okra.close()
+    print(json.dumps({"open": opened - started, "query": queried - opened}))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    if sys.argv[1] == "as_of":
+        as_of(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))

@@ -19,6 +19,7 @@ WORKLOADS = (
     "time_travel",
     "dashboard",
     "verify",
+    "cli",
     "scale",
     "contention",
 )

@@ -8,16 +8,12 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from okra_core import ValidationError, When, default_data_dir, redact_url
 
-from ..demo import DemoError, run_demo
-from ..reports import csv_report, markdown_report
 from ._base import (
     ExitCode,
     File,
@@ -32,6 +28,12 @@ from ._base import (
     with_session,
 )
 from ._read import resolve_cycle
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+# The demo, the reports and rich's progress bars are imported by the commands that
+# use them, so that `okra --help` and the everyday commands start without them.
 
 __all__ = ["register"]
 
@@ -58,6 +60,9 @@ def init(sess: Session, as_json: bool) -> None:
 
 def _progress(label: str) -> Progress:
     """A progress bar on standard error, shown only on a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     return Progress(
         TextColumn(label),
@@ -192,6 +197,8 @@ def report(
     okra = sess.okra
     produced: str | bytes
     if fmt in ("markdown", "csv"):
+        from ..reports import csv_report, markdown_report
+
         cycle = resolve_cycle(okra, cycle_ref, as_of=as_of, as_known_at=as_known_at)
         board = okra.cycle_progress(cycle, as_of=as_of, as_known_at=as_known_at)
         if fmt == "csv":
@@ -252,6 +259,8 @@ def demo(path: Path | None) -> None:
     Running it again rebuilds the same demo file from scratch. Explore it with
     `okra --store PATH dashboard` and the other queries.
     """
+    from ..demo import DemoError, run_demo
+
     target = path if path is not None else default_data_dir() / "demo.sqlite"
     try:
         run_demo(target, echo=click.echo)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,8 +25,12 @@ from okra_core import (
 )
 
 from ..cli._base import session, store_url
-from . import console, smtp, webhook
-from ._dispatch import Dispatcher
+
+if TYPE_CHECKING:
+    from ._dispatch import Dispatcher
+
+# The notifiers (SMTP, HTTP, TLS) and the dispatcher are imported when they are
+# used: every `okra` command loads this plugin, few of them send anything.
 
 __all__ = ["notify", "okra_cli_commands", "okra_notifiers"]
 
@@ -33,6 +38,8 @@ __all__ = ["notify", "okra_cli_commands", "okra_notifiers"]
 @hookimpl
 def okra_notifiers() -> list[Notifier]:
     """The built-in notifiers: console, webhook+https, webhook+http, smtp, smtps."""
+    from . import console, smtp, webhook
+
     return [*console.NOTIFIERS, *webhook.NOTIFIERS, *smtp.NOTIFIERS]
 
 
@@ -79,6 +86,8 @@ def _opened(store: str | None) -> Iterator[Okra]:
 def _dispatcher(
     store: str | None, outbox: str | None, max_attempts: int = 8
 ) -> Iterator[Dispatcher]:
+    from ._dispatch import Dispatcher
+
     with (
         _opened(store) as okra,
         Dispatcher(okra, outbox=outbox, max_attempts=max_attempts) as dispatcher,

@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from okra_adapters.cli._base import FilePath
 from okra_core import CliCommand, PluginError, StorageError, hookimpl, redact_url
 
-from ._tokens import IssuedToken, Token, TokenStore, default_tokens_path
+if TYPE_CHECKING:
+    from ._tokens import IssuedToken, Token, TokenStore, default_tokens_path
 
 __all__ = [
     "IssuedToken",
@@ -28,6 +29,21 @@ __all__ = [
     "default_tokens_path",
     "okra_cli_commands",
 ]
+
+_TOKEN_NAMES = frozenset({"IssuedToken", "Token", "TokenStore", "default_tokens_path"})
+
+
+def __getattr__(name: str) -> Any:
+    # The tokens' store is imported on first use (PEP 562): every `okra` command
+    # loads this plugin, only `okra serve` and `okra token` need it.
+    if name not in _TOKEN_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from . import _tokens
+
+    value = getattr(_tokens, name)
+    globals()[name] = value
+    return value
+
 
 INSTALL_HINT = "okra serve needs the web extra: pip install 'okra[web]'"
 
@@ -51,7 +67,9 @@ def _session() -> Any:
     return session(click.get_current_context())
 
 
-def _tokens(path: str | None) -> TokenStore:
+def _token_store(path: str | None) -> TokenStore:
+    from ._tokens import TokenStore, default_tokens_path
+
     sess = _session()
     where = Path(path) if path else default_tokens_path()
     try:
@@ -94,7 +112,7 @@ def serve(host: str, port: int, allowed: tuple[str, ...], tokens_path: str | Non
     from ._app import LOCAL_HOSTS
 
     hosts = [*LOCAL_HOSTS, *allowed, *([host] if host not in ("0.0.0.0", "::") else [])]
-    app = create_app(sess.okra, _tokens(tokens_path), actor=sess.actor, hosts=hosts)
+    app = create_app(sess.okra, _token_store(tokens_path), actor=sess.actor, hosts=hosts)
     click.echo(
         f"okra serves {redact_url(sess.url)} at http://{host}:{port}/ as {sess.actor}; "
         "Ctrl+C stops it"
@@ -121,7 +139,7 @@ def token() -> None:
 def create(name: str, acting_as: str | None, tokens_path: str | None, as_json: bool) -> None:
     """Create a token NAME; it is shown this once, so copy it now."""
     sess = _session()
-    store = _tokens(tokens_path)
+    store = _token_store(tokens_path)
     try:
         issued = store.issue(name, actor=acting_as or sess.actor, issued_by=sess.actor)
     finally:
@@ -153,7 +171,7 @@ def _token_data(t: Token) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def list_tokens(tokens_path: str | None, as_json: bool) -> None:
     """List the store's tokens, active and revoked."""
-    store = _tokens(tokens_path)
+    store = _token_store(tokens_path)
     try:
         found = store.tokens()
     finally:
@@ -183,7 +201,7 @@ def list_tokens(tokens_path: str | None, as_json: bool) -> None:
 def revoke(token_id: str, tokens_path: str | None) -> None:
     """Revoke a token by its id (or name); it stops working at once."""
     sess = _session()
-    store = _tokens(tokens_path)
+    store = _token_store(tokens_path)
     try:
         revoked = store.revoke(token_id, revoked_by=sess.actor)
     finally:
