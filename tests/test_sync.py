@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -358,18 +359,21 @@ def test_sync_reads_a_real_postgresql_with_the_password_from_the_environment(
             )
         )
     server = postgres_server.removeprefix("postgresql://").partition("@")[2]  # host:port/db
-    url = f"sql+postgresql://okra@{server}?secret=PG&query=SELECT count(*) FROM {schema}.users"
+    user = urlsplit(postgres_server).username
+    url = f"sql+postgresql://{user}@{server}?secret=PG&query=SELECT count(*) FROM {schema}.users"
     store.okra.bind_key_result(store.signups, source=url, actor="ana")
-    wrong = f"sql+postgresql://okra@{server}?secret=WRONG&query=SELECT 1"
+    wrong = f"sql+postgresql://{user}@{server}?secret=WRONG&query=SELECT 1"
     store.okra.bind_key_result(store.stars, source=wrong, actor="ana")
-    environ = {"OKRA_SOURCE_SECRET_PG": "okra", "OKRA_SOURCE_SECRET_WRONG": "nope"}
+    # The server's own password (the throwaway one's, or .ci/run's).
+    password = urlsplit(postgres_server).password or ""
+    environ = {"OKRA_SOURCE_SECRET_PG": password, "OKRA_SOURCE_SECRET_WRONG": "nope"}
     first, second = sync(store.okra, actor="bot", environ=environ)
     assert (first.status, first.value) == ("checked_in", 40.0)
     assert second.status == "failed"
     assert "password authentication failed" in second.message
     assert "nope" not in second.message
     # Read only: a query that writes is refused by the server, and writes nothing here.
-    writes = f"sql+postgresql://okra@{server}?secret=PG&query=WITH x AS (DELETE FROM {schema}.users RETURNING 1) SELECT count(*) FROM x"  # noqa: E501
+    writes = f"sql+postgresql://{user}@{server}?secret=PG&query=WITH x AS (DELETE FROM {schema}.users RETURNING 1) SELECT count(*) FROM x"  # noqa: E501
     store.okra.bind_key_result(store.stars, source=writes, actor="ana")
     _, third = sync(store.okra, actor="bot", environ=environ)
     assert third.status == "failed"
