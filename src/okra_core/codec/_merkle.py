@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -289,11 +289,3 @@ class Checkpoint:
             signature=bytes.fromhex(str(signature)) if signature else None,
             key_id=str(key_id) if key_id else None,
         )
-
-
-def grow(frontier: Frontier, leaves: Iterable[bytes]) -> list[tuple[int, int, bytes]]:
-    """Append ``leaves`` to ``frontier``; every node completed, in order."""
-    completed: list[tuple[int, int, bytes]] = []
-    for leaf in leaves:
-        completed += frontier.append(leaf)
-    return completed

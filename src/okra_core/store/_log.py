@@ -118,10 +118,11 @@ class Log:
             versions[entity] = notification.originator_version
             yield notification
 
-    def damaged(self, position: int, what: str) -> DamagedLogError:
-        """The error for a log found damaged at ``position``."""
+    def damaged(self, position: int | None, what: str) -> DamagedLogError:
+        """The error for a log found damaged (at ``position``, when it is known)."""
+        at = f" at position {position}" if position is not None else ""
         return DamagedLogError(
-            f"the log of {self.shown_url} is damaged at position {position}: {what}; "
+            f"the log of {self.shown_url} is damaged{at}: {what}; "
             "run `okra verify` to see what changed"
         )
 
@@ -134,10 +135,10 @@ class Log:
                 events = cast(Iterator[Event], self.store.events.get(entity_id, lte=upto))
             for expected, event in enumerate(events, start=1):
                 if event.originator_version != expected:
-                    raise DamagedLogError(
-                        f"the log of {self.shown_url} is damaged: version "
-                        f"{event.originator_version} of entity {entity_id} follows version "
-                        f"{expected - 1}; run `okra verify` to see what changed"
+                    raise self.damaged(
+                        None,
+                        f"version {event.originator_version} of entity {entity_id} follows "
+                        f"version {expected - 1}",
                     )
                 yield event
         except PersistenceError as exc:
