@@ -261,13 +261,15 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
     def _nodes(
         self, c: SQLiteCursor, keys: Sequence[tuple[int, int]]
     ) -> dict[tuple[int, int], bytes]:
-        found: dict[tuple[int, int], bytes] = {}
-        for level, index in keys:
-            c.execute(f"SELECT hash FROM {_NODES} WHERE level = ? AND idx = ?", (level, index))
-            row = c.fetchone()
-            if row is not None:
-                found[level, index] = bytes(row[0])
-        return found
+        # One query for the whole right edge (at most 64 nodes): it runs on every write.
+        if not keys:
+            return {}
+        pairs = ", ".join("(?, ?)" for _ in keys)
+        c.execute(
+            f"SELECT level, idx, hash FROM {_NODES} WHERE (level, idx) IN (VALUES {pairs})",
+            [n for key in keys for n in key],
+        )
+        return {(int(level), int(index)): bytes(h) for level, index, h in c.fetchall()}
 
     def _add_head(self, c: SQLiteCursor, head: Checkpoint, *, ignore: bool = False) -> None:
         verb = "INSERT OR IGNORE" if ignore else "INSERT"
