@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any, cast
+from itertools import islice
+from typing import Any
 
 from ..codec._merkle import Checkpoint
 from ..domain._errors import NotFoundError, StorageError, ValidationError
@@ -18,7 +19,7 @@ from ..domain._events import LogSealed
 from ..domain._seal import LOG_ID
 from ..store._proofs import consistency_proof, inclusion_proof
 from ..store._signing import signature_checker
-from ..store._tree import LogReport, LogTreeRecorder, StoredRecord, verify_log
+from ..store._tree import LogReport, LogTreeRecorder, StoredRecord, read_leaves, verify_log
 from ._context import Collaborator
 
 __all__ = ["Integrity"]
@@ -105,18 +106,20 @@ class Integrity(Collaborator):
         tree = self._tree()
         head = self._head_of(tree, size, "size")
         leaves = self._leaves(tree, head.size)
-        index = next((i for i, (p, _) in enumerate(leaves) if p == position), None)
-        if isinstance(position, bool) or not isinstance(position, int) or index is None:
+        whole = not isinstance(position, bool) and isinstance(position, int)
+        index = (
+            next((i for i, (p, _) in enumerate(leaves) if p == position), None) if whole else None
+        )
+        if index is None:
             raise ValidationError.single(
                 "position",
                 f"expected the log position of a record in the tree of size {head.size}, "
                 f"got {position!r}",
             )
-        found = self._ctx.log.store.recorder.select_notifications(start=position, limit=1)
-        if not found or found[0].id != position:
+        found = self._ctx.log.storage(functools.partial(tree.tree_records, position - 1, 1))
+        if not found or found[0][0] != position:
             raise NotFoundError("record", str(position), "it is not in the log: run okra verify")
-        record = cast(StoredRecord, found[0])
-        return inclusion_proof(position, index, record, [h for _, h in leaves], head)
+        return inclusion_proof(position, index, found[0][1], [h for _, h in leaves], head)
 
     def prove_consistency(self, old_size: int, new_size: int | None = None) -> dict[str, Any]:
         """A proof that the tree of ``new_size`` (default: the latest) extends that of ``old_size``.
@@ -182,18 +185,15 @@ class Integrity(Collaborator):
             raise StorageError(_UNSEALED.format(url=self._ctx.log.shown_url))
         if size is None:
             return latest
-        heads = {h.size: h for h in tree.tree_heads(size - 1)} if size > 0 else {}
-        if isinstance(size, bool) or not isinstance(size, int) or size not in heads:
+        whole = not isinstance(size, bool) and isinstance(size, int)
+        heads = {h.size: h for h in tree.tree_heads(size - 1)} if whole and size > 0 else {}
+        if size not in heads:
             raise ValidationError.single(
-                path, f"expected the size of a recorded tree head (up to {latest.size}), got {size}"
+                path,
+                f"expected the size of a recorded tree head (up to {latest.size}), got {size!r}",
             )
         return heads[size]
 
     def _leaves(self, tree: LogTreeRecorder, size: int) -> list[tuple[int, bytes]]:
-        leaves: list[tuple[int, bytes]] = []
-        while len(leaves) < size:
-            rows = tree.tree_leaves(len(leaves), min(5000, size - len(leaves)))
-            if not rows:
-                break
-            leaves += [(position, digest) for _, position, digest in rows]
-        return leaves
+        """``(position, hash)`` of the first ``size`` leaves."""
+        return [(position, digest) for _, position, digest in islice(read_leaves(tree), size)]

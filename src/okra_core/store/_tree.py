@@ -36,6 +36,7 @@ __all__ = [
     "StoredRecord",
     "genesis_checkpoint",
     "grow_tree",
+    "read_leaves",
     "record_leaf",
     "verify_log",
 ]
@@ -272,7 +273,7 @@ def verify_log(
                     )
 
     check_heads_up_to(since)
-    leaves = _leaves(tree, since)
+    leaves = read_leaves(tree, since)
     leaf = next(leaves, None)
     record_item = next(records, None)
     while leaf is not None or record_item is not None:
@@ -357,7 +358,8 @@ def verify_log(
     )
 
 
-def _leaves(tree: LogTreeRecorder, start: int) -> Iterator[tuple[int, int, bytes]]:
+def read_leaves(tree: LogTreeRecorder, start: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """The tree's leaves from index ``start``, as ``(index, position, hash)``, in batches."""
     batch = 5000
     while True:
         rows = tree.tree_leaves(start, batch)
