@@ -11,7 +11,6 @@ bear a good Ed25519 signature by that key. Exit status 0 when the proof holds,
 1 when it does not, 2 for a file that cannot be read.
 
 Example:
-    >>> import json, pathlib, tempfile
     >>> from datetime import date
     >>> from okra_core import Okra
     >>> with Okra("memory://") as okra:
