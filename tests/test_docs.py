@@ -143,6 +143,7 @@ DOCSTRING_MODULES = (
     "okra_core.domain._clock",
     "okra_core.codec._codec",
     "okra_core.codec._catalogue",
+    "okra_core.verify",
     "okra_core",
 )
 
