@@ -155,10 +155,25 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {_HEADS} (size INTEGER PRIMARY KEY, root BLOB NOT NULL, "
             "at TEXT NOT NULL, signature BLOB, key_id TEXT)"
         )
-        # A new store's tree starts empty; one made before trees waits to be sealed.
-        c.execute(f"SELECT EXISTS (SELECT 1 FROM {self.events_table_name})")
-        if not c.fetchone()[0]:
-            self._add_head(c, genesis_checkpoint(), ignore=True)
+
+    def create_table(self) -> None:
+        """Create the tables, then start a new store's tree with the empty head.
+
+        A store made before trees (events, no head) waits to be sealed. The head
+        goes in by one statement in a transaction of its own: a statement that
+        writes takes SQLite's write lock before it reads, so processes opening a
+        new store at once wait for each other, where a read followed by a write
+        in one transaction fails at once ("database is locked") when another
+        process wrote in between.
+        """
+        super().create_table()
+        head = genesis_checkpoint()
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT OR IGNORE INTO {_HEADS} (size, root, at) SELECT ?, ?, ? "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {self.events_table_name})",
+                (head.size, head.root, head.at.isoformat()),
+            )
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -271,10 +286,9 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
         )
         return {(int(level), int(index)): bytes(h) for level, index, h in c.fetchall()}
 
-    def _add_head(self, c: SQLiteCursor, head: Checkpoint, *, ignore: bool = False) -> None:
-        verb = "INSERT OR IGNORE" if ignore else "INSERT"
+    def _add_head(self, c: SQLiteCursor, head: Checkpoint) -> None:
         c.execute(
-            f"{verb} INTO {_HEADS} VALUES (?, ?, ?, ?, ?)",
+            f"INSERT INTO {_HEADS} VALUES (?, ?, ?, ?, ?)",
             (head.size, head.root, head.at.isoformat(), head.signature, head.key_id),
         )
 
