@@ -34,6 +34,7 @@ __all__ = [
     "parse_instant",
     "pick_cycle",
     "reading",
+    "request_actor",
     "web_state",
 ]
 
@@ -61,6 +62,14 @@ def web_state(request: Request) -> WebState:
     """The :class:`WebState` of the app that answers ``request``."""
     state: WebState = request.app.state.okra_web
     return state
+
+
+def request_actor(request: Request) -> str:
+    """Who a page's form acts as: the one place the pages ask.
+
+    Today that is the actor ``okra serve`` was started as.
+    """
+    return web_state(request).actor
 
 
 def parse_instant(field: str, raw: str, now: datetime) -> datetime | None:

@@ -35,7 +35,15 @@ from okra_core import (
 
 from . import _commands as commands
 from ._charts import confidence_chart, value_chart
-from ._common import Reading, WebState, error_status, pick_cycle, reading, web_state
+from ._common import (
+    Reading,
+    WebState,
+    error_status,
+    pick_cycle,
+    reading,
+    request_actor,
+    web_state,
+)
 from ._security import CSRF_COOKIE, CSRF_FIELD
 
 __all__ = ["page_routes"]
@@ -76,7 +84,7 @@ def _render(
         reading_params=reading_params,
         writable=read is not None and not read.past,
         plugin_pages=request.app.state.okra_plugin_pages,
-        actor=st.actor,
+        actor=request_actor(request),
         **{"form": None, "notice": None, **context},
     )
     response = HTMLResponse(html, status_code=status)
@@ -285,7 +293,7 @@ def _form_data(form: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in form.items() if k != CSRF_FIELD and not isinstance(v, UploadFile)}
 
 
-Write = Callable[[WebState, dict[str, Any]], str]
+Write = Callable[[Request, WebState, dict[str, Any]], str]
 """A form's command: runs it and answers where to go next."""
 
 
@@ -310,7 +318,7 @@ def _form(
             )
         data = _form_data(form)
         try:
-            location = await run_in_threadpool(write, st, data)
+            location = await run_in_threadpool(write, request, st, data)
             return RedirectResponse(location, status_code=303)
         except OkraError as exc:
             refused = exc
@@ -361,28 +369,28 @@ def _bets(request: Request, st: WebState) -> Builder:
     return bets_page
 
 
-def _check_in(st: WebState, data: dict[str, Any], ref: str) -> str:
-    check_in = commands.check_in(st.okra, ref, data, actor=st.actor)
+def _check_in(request: Request, st: WebState, data: dict[str, Any], ref: str) -> str:
+    check_in = commands.check_in(st.okra, ref, data, actor=request_actor(request))
     kr = st.okra.key_result(check_in.key_result_id)
     # The page after the redirect says what looks wrong about it, if anything.
     return f"/objectives/{kr.objective_id}?checked={check_in.id}#kr-{kr.id}"
 
 
-def _correct(st: WebState, data: dict[str, Any], ref: str) -> str:
-    check_in = commands.correct(st.okra, ref, data, actor=st.actor)
+def _correct(request: Request, st: WebState, data: dict[str, Any], ref: str) -> str:
+    check_in = commands.correct(st.okra, ref, data, actor=request_actor(request))
     kr = st.okra.key_result(check_in.key_result_id)
     return f"/objectives/{kr.objective_id}#kr-{kr.id}"
 
 
 def _with_ref(
-    write: Callable[[WebState, dict[str, Any], str], str],
+    write: Callable[[Request, WebState, dict[str, Any], str], str],
     *,
     form_id: Callable[[Request], str],
     page: Callable[[Request, WebState], Builder],
 ) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         ref = _ref(request)
-        inner = _form(lambda st, data: write(st, data, ref), form_id=form_id, page=page)
+        inner = _form(lambda rq, st, data: write(rq, st, data, ref), form_id=form_id, page=page)
         response: Response = await inner(request)
         return response
 
@@ -417,23 +425,23 @@ def _action_form_id(prefix: str) -> Callable[[Request], str]:
     return form_id
 
 
-def _propose(st: WebState, data: dict[str, Any]) -> str:
-    action = commands.propose_action(st.okra, data, actor=st.actor)
+def _propose(request: Request, st: WebState, data: dict[str, Any]) -> str:
+    action = commands.propose_action(st.okra, data, actor=request_actor(request))
     return f"/bets#bet-{action.id}"
 
 
-def _resolve(st: WebState, data: dict[str, Any], ref: str) -> str:
-    action = commands.resolve_action(st.okra, ref, data, actor=st.actor)
+def _resolve(request: Request, st: WebState, data: dict[str, Any], ref: str) -> str:
+    action = commands.resolve_action(st.okra, ref, data, actor=request_actor(request))
     return f"/bets#bet-{action.id}"
 
 
-def _add_task(st: WebState, data: dict[str, Any], ref: str) -> str:
-    task = commands.add_task(st.okra, ref, data, actor=st.actor)
+def _add_task(request: Request, st: WebState, data: dict[str, Any], ref: str) -> str:
+    task = commands.add_task(st.okra, ref, data, actor=request_actor(request))
     return f"/bets#bet-{task.action_id}"
 
 
-def _complete(st: WebState, data: dict[str, Any], ref: str) -> str:
-    task = commands.complete_task(st.okra, ref, data, actor=st.actor)
+def _complete(request: Request, st: WebState, data: dict[str, Any], ref: str) -> str:
+    task = commands.complete_task(st.okra, ref, data, actor=request_actor(request))
     return f"/bets#bet-{task.action_id}"
 
 
