@@ -42,7 +42,8 @@ from okra_core import (
     PlaybookRevised,
     PlaybookSettings,
 )
-from okra_core.codec._codec import _exact_checker, _fast_structurer
+from okra_core.codec._codec import _exact_checker
+from okra_core.codec._fast import fast_structurer
 from okra_core.store._store import EventStoreApp, store_env
 from tests.strategies import EVENT_STRATEGIES, events
 
@@ -114,7 +115,7 @@ def test_the_quick_decoder_takes_every_well_formed_record_as_the_strict_one_does
 ) -> None:
     event = data.draw(EVENT_STRATEGIES[wire_name])
     _, fields = CODEC.encode(event)
-    quick = _fast_structurer(CODEC.converter, type(event))
+    quick = fast_structurer(CODEC.converter, type(event))
     assert quick is not None
     fast = quick(fields, event.originator_id, event.originator_version)
     strict = CODEC._decode_strictly(

@@ -79,7 +79,7 @@ from okra_core import (
     ValidationError,
     to_data,
 )
-from okra_core.domain._fold import project
+from okra_core.domain._fold import Replay, project
 from tests.strategies import (
     changes,
     confidences,
@@ -1242,6 +1242,14 @@ class OkraMachine(RuleBasedStateMachine):
         # The log is in the order things happened.
         assert [e.recorded_at for e in log] == sorted(e.recorded_at for e in log)
         self.assert_serves(self.okra, rebuilt)
+        # A replay's folding (check-ins gathered, folded at once) gives the same.
+        replayed: dict[UUID, AnyEntity] = {}
+        replay = Replay(replayed)
+        for recorded in log:
+            assert replay.add(recorded)
+        replay.finish()
+        assert replayed == rebuilt
+        assert list(replayed) == list(rebuilt)
 
     @invariant()
     def every_query_answers(self) -> None:

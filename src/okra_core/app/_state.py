@@ -21,7 +21,7 @@ from eventsourcing.persistence import Recording
 from ..domain._action import Action
 from ..domain._errors import NotFoundError, StorageError
 from ..domain._events import CheckInRecorded, Event, EventRegistry, TaskAdded
-from ..domain._fold import AnyEntity, project
+from ..domain._fold import AnyEntity, Replay, project
 from ..domain._key_result import KeyResult
 from ..domain._playbook import PLAYBOOK_ID, Playbook
 from ..read._history import EntityHistory
@@ -77,20 +77,37 @@ class LiveState:
             raise StorageError(f"this Okra on {self._log.shown_url} was closed; open a new one")
         if not self._restored:
             self._restore()
-        for notification in self._log.notifications(self.position):
-            if notification.id in self._ahead:
-                self._ahead.discard(notification.id)
-            else:
-                event = self._log.decode(notification)
-                try:
-                    self.apply(event)
-                except AssertionError as exc:  # the fold refuses a gap in a stream
-                    raise self._log.damaged(notification.id, str(exc)) from None
-            self.position = notification.id
-            if progress is not None and notification.id % _PROGRESS_EVERY == 0:
-                progress(notification.id)
+        replay = Replay(self.states)
+        try:
+            for position, event in self._log.replay(self.position):
+                if position in self._ahead:
+                    self._ahead.discard(position)
+                else:
+                    try:
+                        self._replay(replay, event)
+                    except AssertionError as exc:  # the fold refuses a gap in a stream
+                        raise self._log.damaged(position, str(exc)) from None
+                self.position = position
+                if progress is not None and position % _PROGRESS_EVERY == 0:
+                    progress(position)
+        finally:  # whatever stopped it, the states are those of self.position
+            replay.finish()
         if self.position - self._saved_position >= _CHECKPOINT_EVERY:
             self.checkpoint()
+
+    def _replay(self, replay: Replay, event: Event) -> None:
+        """:meth:`apply` for the log read in a refresh, through ``replay``."""
+        if self._all_histories or (self._histories and event.originator_id in self._histories):
+            replay.settle(event.originator_id)  # its history keeps the state after each event
+            self.apply(event)
+        elif replay.add(event):  # not folded in already (a save interrupted before it moved)
+            self._index(event)
+
+    def _index(self, event: Event) -> None:
+        if type(event) is CheckInRecorded or isinstance(event, CheckInRecorded):
+            self.check_in_key_result[event.check_in_id] = event.originator_id
+        elif isinstance(event, TaskAdded):
+            self.task_action[event.task_id] = event.originator_id
 
     def apply(self, event: Event, folded: Mapping[UUID, AnyEntity] | None = None) -> None:
         """Fold one event in; ``folded`` may hold the state after it, already computed."""
@@ -106,10 +123,7 @@ class LiveState:
             history = self._histories[event.originator_id] = EntityHistory()
         if history is not None:
             history.append(event, state)
-        if isinstance(event, TaskAdded):
-            self.task_action[event.task_id] = event.originator_id
-        elif isinstance(event, CheckInRecorded):
-            self.check_in_key_result[event.check_in_id] = event.originator_id
+        self._index(event)
 
     def recorded(
         self,

@@ -30,6 +30,7 @@ from ..domain._events import CORE_EVENTS, Event, EventRegistry
 from ..domain._key_result import CheckIn, CheckIns
 from ..domain._metrics import METRIC_KINDS, Metric
 from ..domain._values import Confidence
+from ._fast import SCHEMA_KEY, FastStructure, entity_uuid, fast_structurer
 
 __all__ = ["EventCodec", "JSONBytes", "OkraMapper", "make_converter"]
 
@@ -39,7 +40,7 @@ except ImportError:  # pragma: no cover
     orjson = None  # type: ignore[assignment]
 
 _ORIGIN = ("originator_id", "originator_version")
-_SCHEMA_KEY = "_schema"
+_SCHEMA_KEY = SCHEMA_KEY
 
 
 class JSONBytes(Transcoder):
@@ -322,7 +323,7 @@ class EventCodec:
     def __init__(self, registry: EventRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CORE_EVENTS
         self.converter = make_converter()
-        self._fast: dict[type[Event], FastStructure | None] = {}
+        self._fast: dict[str, FastStructure | None] = {}  # by wire name
         self._exact: dict[type, Callable[[Any], bool] | None] = {}
 
     def encode(self, event: Event) -> tuple[str, dict[str, Any]]:
@@ -367,17 +368,20 @@ class EventCodec:
             EventDecodeError: if the wire name is unknown or any field is invalid;
                 the message lists each bad field by its path.
         """
-        # EventRegistry has no get().
-        cls = self.registry[wire_name] if wire_name in self.registry else None  # noqa: SIM401
-        if cls is not None and type(data) is dict:
-            fast: FastStructure | None = self._fast.get(cls, _UNBUILT)
-            if fast is _UNBUILT:
-                fast = self._fast[cls] = _fast_structurer(self.converter, cls)
-            if fast is not None:
-                event = fast(data, originator_id, originator_version)
-                if event is not None:
-                    return event
+        fast: FastStructure | None = self._fast.get(wire_name, _UNBUILT)
+        if fast is _UNBUILT:
+            fast = self._quick_decoder(wire_name)
+        if fast is not None and type(data) is dict:
+            event = fast(data, originator_id, originator_version)
+            if event is not None:
+                return event
         return self._decode_strictly(wire_name, originator_id, originator_version, data)
+
+    def _quick_decoder(self, wire_name: str) -> FastStructure | None:
+        if wire_name not in self.registry:
+            return None  # not remembered: a plugin may register the type later
+        quick = self._fast[wire_name] = fast_structurer(self.converter, self.registry[wire_name])
+        return quick
 
     def _decode_strictly(
         self, wire_name: str, originator_id: UUID, originator_version: int, data: object
@@ -415,88 +419,6 @@ class EventCodec:
 
 
 _UNBUILT: Any = object()
-FastStructure = Callable[[dict[str, Any], UUID, int], Event | None]
-
-
-class _Unusual(Exception):
-    """A value the fast path does not take as it is: the strict converter decides."""
-
-
-def _fast_structurer(converter: cattrs.Converter, cls: type[Event]) -> FastStructure | None:
-    """A quick decoder for well-formed, current records of ``cls``; None if it has none.
-
-    Replaying a log decodes every event, and almost every record is well formed
-    and of the current schema. This takes exactly such records: plain JSON types,
-    exactly as the strict converter wants them, no extra or missing field. For
-    anything else it answers None and the strict converter decides, with its
-    messages. Fields of other types (metrics, settings) go to the converter.
-    """
-    try:
-        hints = typing.get_type_hints(cls)
-    except Exception:  # a plugin's annotations that cannot be resolved
-        return None
-    steps: list[tuple[str, Callable[[Any], Any]]] = []
-    required: set[str] = set()
-    for field in attrs.fields(cls):
-        if field.name in _ORIGIN:
-            continue
-        if not field.init or field.alias != field.name:
-            return None
-        steps.append((field.name, _fast_value(converter, hints[field.name])))
-        if field.default is attrs.NOTHING:
-            required.add(field.name)
-    names = frozenset(name for name, _ in steps)
-    schema = cls.schema_version
-
-    def structure(data: dict[str, Any], originator_id: UUID, version: int) -> Event | None:
-        keys: typing.AbstractSet[str] = data.keys()
-        if _SCHEMA_KEY in data:
-            if data[_SCHEMA_KEY] != schema or type(data[_SCHEMA_KEY]) is not int:
-                return None
-            keys = keys - {_SCHEMA_KEY}
-        elif schema != 1:
-            return None  # an older record: upcasters bring it up to date
-        if not keys <= names or not required <= keys:
-            return None
-        try:
-            values = {name: convert(data[name]) for name, convert in steps if name in data}
-            return cls(originator_id=originator_id, originator_version=version, **values)
-        except Exception:  # anything odd: the strict path says what
-            return None
-
-    return structure
-
-
-def _fast_value(converter: cattrs.Converter, hint: Any) -> Callable[[Any], Any]:
-    """A converter for one field's JSON value that raises on anything unusual."""
-    if hint is str:
-        return _fast_str
-    if hint is float:
-        return _fast_float
-    if hint is int:
-        return _fast_int
-    if hint is bool:
-        return _fast_bool
-    if hint is UUID:
-        return _fast_uuid
-    if hint is datetime:
-        return _fast_datetime
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        members = hint._value2member_map_
-
-        def member(value: Any) -> Any:
-            found = members[value]
-            if type(value) is not type(found.value):
-                raise _Unusual
-            return found
-
-        return member
-    args = get_args(hint)
-    if len(args) == 2 and type(None) in args:
-        inner = _fast_value(converter, next(a for a in args if a is not type(None)))
-        return lambda value: None if value is None else inner(value)
-    hook = converter.get_structure_hook(hint)
-    return lambda value: hook(value, hint)
 
 
 def _exact_checker(cls: type) -> Callable[[Any], bool] | None:
@@ -555,49 +477,6 @@ _EXACT: Final[dict[Any, Callable[[Any], bool]]] = {
     datetime: lambda value: type(value) is datetime and value.tzinfo is UTC,
     type(None): lambda value: value is None,
 }
-
-
-def _fast_str(value: Any) -> str:
-    if type(value) is not str:
-        raise _Unusual
-    return value
-
-
-def _fast_float(value: Any) -> float:
-    if type(value) is float:
-        if not math.isfinite(value):
-            raise _Unusual
-        return value
-    if type(value) is int:
-        return float(value)
-    raise _Unusual
-
-
-def _fast_int(value: Any) -> int:
-    if type(value) is not int:
-        raise _Unusual
-    return value
-
-
-def _fast_bool(value: Any) -> bool:
-    if type(value) is not bool:
-        raise _Unusual
-    return value
-
-
-def _fast_uuid(value: Any) -> UUID:
-    if type(value) is not str:
-        raise _Unusual
-    return UUID(value)
-
-
-def _fast_datetime(value: Any) -> datetime:
-    if type(value) is not str:
-        raise _Unusual
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise _Unusual
-    return parsed.astimezone(UTC)
 
 
 _WRONG_KEY = (
@@ -659,9 +538,12 @@ class OkraMapper(Mapper[UUID]):
                 [FieldError("$", f"unreadable record ({type(exc).__name__}: {exc}){hint}")],
                 record=_record(stored_event),
             ) from exc
-        originator_id = stored_event.originator_id
-        if not isinstance(originator_id, UUID):
-            originator_id = UUID(originator_id)
+        originator_id: Any = stored_event.originator_id
+        if not isinstance(originator_id, UUID):  # SQLite's text: each id parsed once
+            try:
+                originator_id = entity_uuid(originator_id)
+            except Exception:
+                originator_id = UUID(str(originator_id))
         return self.codec.decode(
             stored_event.topic, originator_id, stored_event.originator_version, data
         )

@@ -422,22 +422,36 @@ class KeyResult(Entity):
             )
         return self.metric
 
+    def recorded(self, event: CheckInRecorded) -> CheckIn:
+        """The check-in ``event`` records on this key result."""
+        return CheckIn(
+            id=event.check_in_id,
+            key_result_id=self.id,
+            value=event.value,
+            confidence=event.confidence,
+            narrative=event.narrative,
+            effective_at=event.effective_at,
+            recorded_at=event.recorded_at,
+            actor=event.actor,
+            source=event.source,
+        )
+
+    def with_check_ins(self, check_ins: Iterable[CheckIn], last: CheckInRecorded) -> Self:
+        """The state after the events that recorded ``check_ins``, ``last`` the latest.
+
+        The same as applying those events one by one, without a state for each
+        in between: replaying a log folds most of its check-ins this way.
+        """
+        sequence = self.check_ins
+        for check_in in check_ins:
+            sequence = sequence.inserted(check_in)
+        return self._touched(last, check_ins=sequence)
+
     def apply(self, event: Event) -> Self:
         """The state after ``event``."""
         match event:
             case CheckInRecorded():
-                check_in = CheckIn(
-                    id=event.check_in_id,
-                    key_result_id=self.id,
-                    value=event.value,
-                    confidence=event.confidence,
-                    narrative=event.narrative,
-                    effective_at=event.effective_at,
-                    recorded_at=event.recorded_at,
-                    actor=event.actor,
-                    source=event.source,
-                )
-                return self._touched(event, check_ins=self.check_ins.inserted(check_in))
+                return self.with_check_ins((self.recorded(event),), event)
             case CheckInCorrected():
                 old = self.find_check_in(event.check_in_id)
                 new = attrs.evolve(

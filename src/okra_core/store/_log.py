@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
 from ..domain._errors import ConcurrencyError, DamagedLogError, StorageError
 from ..domain._events import Event
 from ._store import EventStoreApp, LogMovedError, ReadConflictError, ReadModelStore
-from ._tree import TREE_SIGNER, Signer
+from ._tree import TREE_SIGNER, LogTreeRecorder, Signer, StoredRecord
 
 __all__ = ["Log"]
 
@@ -88,6 +88,31 @@ class Log:
             for notification in batch:
                 position = notification.id
                 yield notification
+            if len(batch) < _BATCH:
+                return
+
+    def replay(self, after: int, upto: int | None = None) -> Iterator[tuple[int, Event]]:
+        """The events after position ``after`` (up to ``upto``) with their positions.
+
+        The quickest way through the log: where the recorder offers its rows as
+        stored (every okra recorder does), they are read as they are, without
+        eventsourcing's notification objects or a UUID built per row.
+        """
+        recorder = self.store.recorder
+        if not isinstance(recorder, LogTreeRecorder):
+            for notification in self.notifications(after, upto):
+                yield notification.id, self.decode(notification)
+            return
+        # The mapper takes any record with the fields of a StoredEvent.
+        decode = cast(Callable[[StoredRecord], Event], self.store.mapper.to_domain_event)
+        position = after
+        while upto is None or position < upto:
+            start = position  # the batch starts after the last row read
+            batch = self.storage(functools.partial(recorder.tree_records, start, _BATCH))
+            for position, record in batch:
+                if upto is not None and position > upto:
+                    return
+                yield position, decode(record)
             if len(batch) < _BATCH:
                 return
 
