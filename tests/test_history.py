@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from okra_core import (
+    AnyEntity,
     Change,
+    Event,
     KeyResult,
     ManualClock,
     NotFoundError,
@@ -154,6 +156,82 @@ def test_history_index_equals_folding_the_prefix(values: list[int], probe: int) 
         if recorded.recorded_at <= at:
             expected = project(expected, recorded)
     assert history.known_at(at) == expected
+    # Asked in another order: states are folded on the first question that needs them.
+    later = EntityHistory()
+    for recorded in events:
+        later.append(recorded)
+    definition = later.defined_at(at)
+    assert later.latest == project_all(events)
+    assert later.known_at(at) == expected
+    if expected is None:
+        assert definition is None
+    else:
+        assert isinstance(definition, KeyResult)
+        assert isinstance(expected, KeyResult)
+        assert attrs.evolve(definition, check_ins=expected.check_ins) == expected
+
+
+def project_all(events: list[Event]) -> AnyEntity | None:
+    state = None
+    for recorded in events:
+        state = project(state, recorded)
+    return state
+
+
+def test_a_fresh_instance_answers_about_the_past_from_the_entity_rows_alone(
+    store_url: str, clock: ManualClock
+) -> None:
+    """A past question about one entity, first thing after opening, reads that entity only.
+
+    Its answers are those of an instance that has folded the whole log, for every
+    entity, at instants before, between and after the events, as of and as known.
+    """
+    if store_url == "memory://":
+        pytest.skip("a memory store is not shared between two instances")
+    instants = []
+    with Okra(store_url, clock=clock) as okra:
+        cycle = okra.plan_cycle("Q", start=date(2026, 1, 1), end=date(2026, 3, 31), actor="a")
+        okra.start_cycle(cycle, actor="a")
+        goal = okra.draft_objective("Reply fast", cycle=cycle, owner="a", actor="a")
+        krs = [
+            okra.add_key_result(goal, f"K{n}", metric=Change(baseline=0, target=100), actor="a")
+            for n in range(3)
+        ]
+        okra.activate_objective(goal, actor="a")
+        for week in range(6):
+            clock.advance(7 * DAY)
+            instants.append(clock.now() - DAY)
+            for n, kr in enumerate(krs):
+                okra.check_in(
+                    kr, value=10 * week + n, actor="a", effective_at=clock.now() - DAY * n
+                )
+        okra.correct_check_in(
+            okra.key_result(krs[0]).check_ins[1], value=99, reason="typo", actor="a"
+        )
+        okra.retarget(krs[1], metric=Change(baseline=0, target=50), reason="scope", actor="a")
+        clock.advance(DAY)
+        instants.append(clock.now())
+        ids = [cycle.id, goal.id, *(kr.id for kr in krs)]
+        asked = [
+            (entity, at, known)
+            for entity in ids
+            for at in instants[::2]
+            for known in (None, instants[3])
+        ]
+        expected = [okra.state(e, as_of=at, as_known_at=k) for e, at, k in asked]
+    for (entity, at, known), answer in zip(asked, expected, strict=True):
+        with Okra(store_url, clock=clock) as fresh:
+            assert fresh.state(str(entity), as_of=at, as_known_at=known) == answer
+            assert not fresh._state.restored, "it folded the log to answer"
+            assert set(fresh._state._histories) == {entity}, "it read other entities"
+    with Okra(store_url, clock=clock) as fresh:
+        with pytest.raises(NotFoundError, match="created at"):
+            fresh.state(krs[0].id, as_of=START - DAY)
+        # Not the playbook (it has defaults), nor an unknown id: the usual path answers.
+        with pytest.raises(NotFoundError):
+            fresh.state(UUID(int=7), as_of=instants[0])
+        with pytest.raises(ValidationError, match="as_of"):
+            fresh.state(krs[0].id, as_of=datetime(2026, 1, 5))  # noqa: DTZ001 - naive on purpose
 
 
 def test_history_ignores_events_it_already_holds() -> None:

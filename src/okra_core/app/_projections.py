@@ -11,11 +11,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
+from ..domain._action import Action, Task
 from ..domain._checks import check_text, raise_if
 from ..domain._cycle import Cycle
+from ..domain._entity import Entity
 from ..domain._errors import (
     FieldError,
     NotFoundError,
+    ValidationError,
 )
 from ..domain._events import (
     CheckInCorrected,
@@ -24,12 +27,13 @@ from ..domain._events import (
     Event,
 )
 from ..domain._fold import AnyEntity
-from ..domain._key_result import KeyResult
+from ..domain._key_result import CheckIn, KeyResult
 from ..domain._objective import Objective
 from ..read._alignment import AlignmentTree, alignment_tree, orphans
 from ..read._bets import BetsLedger, Calibration, bets_ledger, calibration
 from ..read._explain import Explanation, explain_cycle, explain_key_result, explain_objective
 from ..read._focus import FocusList, focus
+from ..read._history import as_of as _as_of
 from ..read._lint import LintReport, lint_store
 from ..read._progress import (
     CycleProgress,
@@ -215,20 +219,34 @@ class Projections(Collaborator):
         made that day can be reproduced exactly. A date means the end of that day.
         """
         with self._ctx.lock:
+            direct = _entity_id(ref)
+            past = as_of is not None or as_known_at is not None
+            if past and direct is not None and not self._ctx.state.restored:
+                # Nothing folded yet (a fresh instance): read that entity's rows only.
+                found = self._from_stream(direct, as_of, as_known_at)
+                if found is not None:
+                    return found
             self._ctx.state.refresh()
             entity_id = self._refs.resolve_any(ref)
             at, known = self.instants(as_of, as_known_at)
             current = self._ctx.state.current(entity_id)
             if at is None:
                 return current
-            state = self._ctx.state.past(entity_id, at, known)
-            if state is None:
-                raise NotFoundError(
-                    kind_name(type(current)),
-                    current.label,
-                    f"it was created at {current.created_at.isoformat()}, after {at.isoformat()}",
-                )
-            return state
+            return _past(current, self._ctx.state.past(entity_id, at, known), at)
+
+    def _from_stream(self, entity_id: UUID, as_of: When, as_known_at: When) -> AnyEntity | None:
+        """:meth:`state` in the past from the entity's own stream; None to take the usual path.
+
+        The usual path also answers anything wrong with the question, in its order.
+        """
+        try:
+            at, known = self.instants(as_of, as_known_at)
+        except ValidationError:
+            return None
+        history = self._ctx.state.from_stream(entity_id)
+        if history is None or at is None or not isinstance(history.latest, _QUERIED):
+            return None  # not there (the usual path says so), or the playbook, or not queried
+        return _past(history.latest, _as_of(history, at, known), at)
 
     def explain(self, ref: Ref, *, as_of: When = None, as_known_at: When = None) -> Explanation:
         """Why a key result's attainment, an objective's or a cycle's progress is what it is.
@@ -293,6 +311,36 @@ class Projections(Collaborator):
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+# The entities state() answers about by their own streams (the playbook has defaults).
+_QUERIED = (Cycle, Objective, KeyResult, Action)
+
+
+def _entity_id(ref: Ref) -> UUID | None:
+    """The id ``ref`` names without looking anything up, when it names one that way."""
+    if isinstance(ref, Task):
+        return ref.action_id
+    if isinstance(ref, CheckIn):
+        return ref.key_result_id
+    if isinstance(ref, Entity):
+        return ref.id
+    if isinstance(ref, UUID):
+        return ref
+    if isinstance(ref, str) and len(ref.strip()) in (32, 36):
+        with contextlib.suppress(ValueError):
+            return UUID(ref.strip())
+    return None
+
+
+def _past(current: AnyEntity, state: AnyEntity | None, at: datetime) -> AnyEntity:
+    """``state``, the entity as of ``at``; or the error for one created after ``at``."""
+    if state is None:
+        raise NotFoundError(
+            kind_name(type(current)),
+            current.label,
+            f"it was created at {current.created_at.isoformat()}, after {at.isoformat()}",
+        )
+    return state
 
 
 def _about_check_ins(event: Event) -> bool:

@@ -254,6 +254,30 @@ class LiveState:
             self._histories[entity_id] = history
         return history
 
+    @property
+    def restored(self) -> bool:
+        """Whether this instance has started on the store's states (its first refresh)."""
+        return self._restored
+
+    def from_stream(self, entity_id: UUID) -> EntityHistory | None:
+        """One entity's whole history, read from its own stream only; None if it has none.
+
+        For a question about one entity before anything else is folded in: it
+        reads that entity's rows, not the log. The history is kept, topped up
+        from the stream when asked again, and later kept current by the log.
+        """
+        history = self._histories.get(entity_id)
+        fresh = history is None
+        if history is None:
+            history = EntityHistory()
+        for event in self._log.stream(entity_id, after=len(history)):
+            history.append(event)
+        if not history:
+            return None
+        if fresh:
+            self._histories[entity_id] = history
+        return history
+
     def world_at(self, at: datetime, known: datetime | None) -> World:
         """Every entity as of ``at`` (as known at ``known``), those that existed then."""
         self._load_histories()

@@ -35,16 +35,33 @@ _CHECK_IN_EVENTS: Final = (CheckInRecorded, CheckInCorrected, CheckInRetracted)
 
 
 class EntityHistory:
-    """One entity's events, indexed by the time they were recorded."""
+    """One entity's events, indexed by the time they were recorded.
 
-    __slots__ = ("_definitions", "_every", "_latest", "_recorded", "_snapshots", "events")
+    Appending only checks and stores the event. The states (the latest, the
+    snapshots, a key result's definitions) are folded on the first question
+    that needs them, from where the last one stopped, with a run of check-ins
+    folded into one state (:meth:`~okra_core.KeyResult.with_check_ins`): loading
+    every history of a store for a question about the past costs its decoding,
+    and little more.
+    """
+
+    __slots__ = (
+        "_definitions",
+        "_every",
+        "_folded",
+        "_latest",
+        "_recorded",
+        "_snapshots",
+        "events",
+    )
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         self._recorded: list[datetime] = []  # running max of recorded_at
         self._snapshots: list[tuple[int, AnyEntity]] = []  # (events folded, state)
         self._every = _SNAPSHOT_EVERY
-        self._latest: AnyEntity | None = None
+        self._latest: AnyEntity | None = None  # the state after _folded events
+        self._folded = 0
         # For a key result, (events folded, state) after every event that is not
         # about check-ins: its definition at any version, without folding check-ins.
         self._definitions: list[tuple[int, AnyEntity]] = []
@@ -58,6 +75,8 @@ class EntityHistory:
     @property
     def latest(self) -> AnyEntity | None:
         """The state after every event held."""
+        if self._folded < len(self.events):
+            self._fold()
         return self._latest
 
     def append(self, event: Event, state: AnyEntity | None = None) -> None:
@@ -72,20 +91,46 @@ class EntityHistory:
             raise AssertionError(
                 f"{event.wire_name} v{event.originator_version} follows v{len(self.events)}"
             )
-        self._latest = state if state is not None else project(self._latest, event)
         self.events.append(event)
-        if isinstance(self._latest, KeyResult) and not isinstance(event, _CHECK_IN_EVENTS):
-            # Only key results: the states of other entities may each hold a
-            # copy of something long (an action's tasks), and need no such index.
-            self._definitions.append((len(self.events), self._latest))
         previous = self._recorded[-1] if self._recorded else event.recorded_at
         self._recorded.append(max(previous, event.recorded_at))
-        if len(self.events) % self._every == 0:
-            self._snapshots.append((len(self.events), self._latest))
+        if state is not None and self._folded == len(self.events) - 1:
+            self._took(event, state)
+
+    def _took(self, event: Event, state: AnyEntity) -> None:
+        """Index the state after the next event, ``event``."""
+        self._latest = state
+        self._folded += 1
+        if isinstance(state, KeyResult) and not isinstance(event, _CHECK_IN_EVENTS):
+            # Only key results: the states of other entities may each hold a
+            # copy of something long (an action's tasks), and need no such index.
+            self._definitions.append((self._folded, state))
+        if self._folded % self._every == 0:
+            self._snapshots.append((self._folded, state))
             if len(self._snapshots) > _MAX_SNAPSHOTS:
                 # Keep the snapshot count bounded: every other one, twice as far apart.
                 self._snapshots = self._snapshots[1::2]
                 self._every *= 2
+
+    def _fold(self) -> None:
+        """Fold and index the events appended since the last question."""
+        events, count = self.events, len(self.events)
+        while self._folded < count:
+            start, state = self._folded, self._latest
+            if type(events[start]) is CheckInRecorded and type(state) is KeyResult:
+                # A run of check-ins, up to the next snapshot: one state for all.
+                end = min(count, (start // self._every + 1) * self._every)
+                stop = start + 1
+                while stop < end and type(events[stop]) is CheckInRecorded:
+                    stop += 1
+                run = events[start:stop]
+                self._folded = stop - 1
+                self._took(
+                    run[-1],
+                    state.with_check_ins([state.recorded(e) for e in run], run[-1]),  # type: ignore[arg-type]
+                )
+            else:
+                self._took(events[start], project(state, events[start]))
 
     def count_known_at(self, at: datetime) -> int:
         """How many of the events were known at ``at``: the longest prefix recorded by then."""
@@ -95,7 +140,9 @@ class EntityHistory:
         """The state from the events recorded by ``at`` (None if it did not exist yet)."""
         count = self.count_known_at(at)
         if count == len(self.events):
-            return self._latest
+            return self.latest
+        if self._folded < count:
+            self._fold()
         index = bisect.bisect_right(self._snapshots, count, key=lambda s: s[0]) - 1
         done, state = self._snapshots[index] if index >= 0 else (0, None)
         for event in self.events[done:count]:
@@ -110,6 +157,8 @@ class EntityHistory:
         folding of check-ins, however many there are.
         """
         count = self.count_known_at(at)
+        if self._folded < count:
+            self._fold()
         index = bisect.bisect_right(self._definitions, count, key=lambda s: s[0]) - 1
         if index < 0:
             return None

@@ -151,14 +151,16 @@ class Log:
             "run `okra verify` to see what changed"
         )
 
-    def stream(self, entity_id: UUID, *, upto: int | None = None) -> Iterator[Event]:
-        """One entity's events, oldest first (up to version ``upto``)."""
+    def stream(
+        self, entity_id: UUID, *, upto: int | None = None, after: int = 0
+    ) -> Iterator[Event]:
+        """One entity's events, oldest first: those after version ``after`` (up to ``upto``)."""
         try:
-            if upto is None:
-                events = cast(Iterator[Event], self.store.events.get(entity_id))
-            else:
-                events = cast(Iterator[Event], self.store.events.get(entity_id, lte=upto))
-            for expected, event in enumerate(events, start=1):
+            events = cast(
+                Iterator[Event],
+                self.store.events.get(entity_id, gt=after or None, lte=upto),
+            )
+            for expected, event in enumerate(events, start=after + 1):
                 if event.originator_version != expected:
                     raise self.damaged(
                         None,
