@@ -42,8 +42,7 @@ from okra_core import (
     PlaybookRevised,
     PlaybookSettings,
 )
-from okra_core.codec._codec import _exact_checker
-from okra_core.codec._fast import fast_structurer
+from okra_core.codec._fast import exact_checker, fast_structurer
 from okra_core.store._store import EventStoreApp, store_env
 from tests.strategies import EVENT_STRATEGIES, events
 
@@ -138,14 +137,14 @@ def test_an_event_is_checked_as_its_round_trip_through_the_store(
     checked = CODEC.checked(event)
     _assert_same_event(checked, event)
     assert checked == trip
-    if _exact_checker(type(event)) is not None:  # the others are always round-tripped
+    if exact_checker(type(event)) is not None:  # the others are always round-tripped
         assert CODEC.checked(trip) is trip, "a decoded event is not taken as it is"
     # Only exact events are taken as they are: the others come back normalised.
     assert CODEC.encode(checked) == CODEC.encode(trip)
 
 
 def test_check_ins_are_checked_without_a_round_trip() -> None:
-    assert _exact_checker(CORE_EVENTS["okra.key_result.checked_in"]) is not None
+    assert exact_checker(CORE_EVENTS["okra.key_result.checked_in"]) is not None
 
 
 @pytest.mark.parametrize("use_orjson", [False, True], ids=["stdlib-json", "orjson"])

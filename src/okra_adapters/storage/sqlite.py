@@ -46,6 +46,10 @@ __all__ = [
 ]
 
 
+# How many entities' versions one query checks (SQLite allows 999 parameters at least).
+_READ_CHUNK = 500
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file of ``sqlite:///relative/path`` or ``sqlite:////abs/path`` (None: ``:memory:``).
 
@@ -180,14 +184,21 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         read_versions: dict[UUID, int] = kwargs.get("read_versions") or {}
-        statement = (
-            f"SELECT MAX(originator_version) FROM {self.events_table_name} WHERE originator_id=?"
-        )
-        for entity_id, seen in read_versions.items():
-            c.execute(statement, (entity_id.hex,))
-            current = c.fetchone()[0] or 0
-            if current != seen:
-                raise ReadConflictError(entity_id, seen, current)
+        reads = list(read_versions.items())
+        # One query per chunk of entities read (an import reads hundreds per write),
+        # within SQLite's limit on a statement's parameters.
+        for start in range(0, len(reads), _READ_CHUNK):
+            chunk = reads[start : start + _READ_CHUNK]
+            c.execute(
+                f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
+                f"WHERE originator_id IN ({', '.join('?' * len(chunk))}) GROUP BY originator_id",
+                [entity_id.hex for entity_id, _ in chunk],
+            )
+            current = dict(c.fetchall())
+            for entity_id, seen in chunk:
+                now = current.get(entity_id.hex, 0)
+                if now != seen:
+                    raise ReadConflictError(entity_id, seen, now)
         read_position: int | None = kwargs.get("read_position")
         if read_position is not None:
             # Only this write's own rows may follow the position the command read.

@@ -402,15 +402,26 @@ def _version_error(entity_id: UUID, expected: int, event: Event) -> FieldError:
 
 def _text_errors(event: Event) -> list[FieldError]:
     errors: list[FieldError] = []
-    for field in attrs.fields(type(event)):
-        value = getattr(event, field.name)
-        if not isinstance(value, str):
-            continue
-        if field.name in _NAMES:
-            errors += check_text(f"$.{field.name}", value)
-        elif field.name in _TEXTS:
-            errors += check_text(f"$.{field.name}", value, required=False)
+    for name, required in _text_fields(type(event)):
+        value = getattr(event, name)
+        if isinstance(value, str):
+            errors += check_text(f"$.{name}", value, required=required)
     return errors
+
+
+_TEXT_FIELDS: dict[type[Event], tuple[tuple[str, bool], ...]] = {}
+
+
+def _text_fields(cls: type[Event]) -> tuple[tuple[str, bool], ...]:
+    """The text fields of ``cls`` an import checks, and whether each is required."""
+    fields = _TEXT_FIELDS.get(cls)
+    if fields is None:
+        fields = _TEXT_FIELDS[cls] = tuple(
+            (field.name, field.name in _NAMES)
+            for field in attrs.fields(cls)
+            if field.name in _NAMES or field.name in _TEXTS
+        )
+    return fields
 
 
 class Importer(Collaborator):

@@ -12,14 +12,11 @@ from __future__ import annotations
 import enum
 import json
 import math
-import types
-import typing
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final, get_args, get_origin
 from uuid import UUID
 
-import attrs
 import cattrs
 from cattrs.errors import IterableValidationNote
 from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
@@ -30,7 +27,7 @@ from ..domain._events import CORE_EVENTS, Event, EventRegistry
 from ..domain._key_result import CheckIn, CheckIns
 from ..domain._metrics import METRIC_KINDS, Metric
 from ..domain._values import Confidence
-from ._fast import SCHEMA_KEY, FastStructure, entity_uuid, fast_structurer
+from ._fast import SCHEMA_KEY, FastStructure, entity_uuid, exact_checker, fast_structurer
 
 __all__ = ["EventCodec", "JSONBytes", "OkraMapper", "make_converter"]
 
@@ -353,7 +350,7 @@ class EventCodec:
         cls = type(event)
         exact = self._exact.get(cls, _UNBUILT)
         if exact is _UNBUILT:
-            exact = self._exact[cls] = _exact_checker(cls)
+            exact = self._exact[cls] = exact_checker(cls)
         if exact is not None and exact(event):
             return event
         wire_name, data = self.encode(event)
@@ -419,64 +416,6 @@ class EventCodec:
 
 
 _UNBUILT: Any = object()
-
-
-def _exact_checker(cls: type) -> Callable[[Any], bool] | None:
-    """Whether an object of attrs class ``cls`` is exactly as decoding would make it.
-
-    None if some field's type is not one this knows (the caller round-trips).
-    """
-    try:
-        hints = typing.get_type_hints(cls)
-    except Exception:  # annotations that cannot be resolved
-        return None
-    checks: list[tuple[str, Callable[[Any], bool]]] = []
-    for field in attrs.fields(cls):
-        check = _exact_value(hints[field.name])
-        if check is None:
-            return None
-        checks.append((field.name, check))
-
-    def exact(value: Any) -> bool:
-        return type(value) is cls and all(check(getattr(value, name)) for name, check in checks)
-
-    return exact
-
-
-def _exact_value(hint: Any) -> Callable[[Any], bool] | None:
-    """A check that a value of type ``hint`` survives encoding and decoding unchanged."""
-    simple = _EXACT.get(hint)
-    if simple is not None:
-        return simple
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return lambda value: type(value) is hint
-    if isinstance(hint, type) and attrs.has(hint):
-        return _exact_checker(hint)
-    args = get_args(hint)
-    if get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        item = _exact_value(args[0])
-        return (
-            None
-            if item is None
-            else lambda value: type(value) is tuple and all(item(i) for i in value)
-        )
-    if args and get_origin(hint) in (typing.Union, types.UnionType):
-        options = [_exact_value(arg) for arg in args]
-        if any(option is None for option in options):
-            return None
-        return lambda value: any(option(value) for option in options)  # type: ignore[misc]
-    return None
-
-
-_EXACT: Final[dict[Any, Callable[[Any], bool]]] = {
-    str: lambda value: type(value) is str,
-    float: lambda value: type(value) is float and math.isfinite(value),
-    int: lambda value: type(value) is int,
-    bool: lambda value: type(value) is bool,
-    UUID: lambda value: type(value) is UUID,
-    datetime: lambda value: type(value) is datetime and value.tzinfo is UTC,
-    type(None): lambda value: value is None,
-}
 
 
 _WRONG_KEY = (

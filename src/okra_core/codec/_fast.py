@@ -261,3 +261,68 @@ _SIMPLE: Final[dict[Any, Callable[[Any], Any]]] = {
     UUID: fast_uuid,
     datetime: _fast_datetime,
 }
+
+
+# --- events exactly as decoding makes them ---------------------------------------------
+
+
+def exact_checker(cls: type) -> Callable[[Any], bool] | None:
+    """Whether an object of attrs class ``cls`` is exactly as decoding would make it.
+
+    Compiled from generated source, one test per field, like the quick decoder:
+    an import checks each of its events so. None if some field's type is not one
+    this knows (the caller round-trips those).
+    """
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # annotations that cannot be resolved
+        return None
+    names: dict[str, Any] = {
+        "cls": cls,
+        "isfinite": math.isfinite,
+        "UTC": UTC,
+        "datetime": datetime,
+    }
+    tests = ["type(v) is cls"]
+    for field in attrs.fields(cls):
+        if not field.name.isidentifier():
+            return None
+        test = _exact_test(hints[field.name], f"v.{field.name}", names)
+        if test is None:
+            return None
+        tests.append(test)
+    source = "def exact(v):\n    return " + " and ".join(f"({t})" for t in tests) + "\n"
+    exec(compile(source, f"<okra exact check of {cls.__qualname__}>", "exec"), names)
+    exact: Callable[[Any], bool] = names["exact"]
+    return exact
+
+
+def _exact_test(hint: Any, expr: str, names: dict[str, Any]) -> str | None:
+    """An expression true when ``expr`` (of type ``hint``) survives encoding and decoding."""
+    if hint is float:
+        return f"type({expr}) is float and isfinite({expr})"
+    if hint is datetime:
+        return f"type({expr}) is datetime and {expr}.tzinfo is UTC"
+    if hint is type(None):
+        return f"{expr} is None"
+    if hint in (str, int, bool, UUID) or (isinstance(hint, type) and issubclass(hint, enum.Enum)):
+        name = f"t{len(names)}"
+        names[name] = hint
+        return f"type({expr}) is {name}"
+    if isinstance(hint, type) and attrs.has(hint):
+        nested = exact_checker(hint)
+        if nested is None:
+            return None
+        name = f"c{len(names)}"
+        names[name] = nested
+        return f"{name}({expr})"
+    args = get_args(hint)
+    if get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _exact_test(args[0], "i", names)
+        return None if item is None else f"type({expr}) is tuple and all({item} for i in {expr})"
+    if args and get_origin(hint) in (typing.Union, UnionType):
+        options = [_exact_test(arg, expr, names) for arg in args]
+        if any(option is None for option in options):
+            return None
+        return " or ".join(f"({option})" for option in options)
+    return None
