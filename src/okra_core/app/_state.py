@@ -318,8 +318,20 @@ class LiveState:
         if self._all_histories:
             return
         last = max(self.position, *self._ahead) if self._ahead else self.position
-        for notification in self._log.checked(self._log.notifications(0, upto=last)):
-            event = self._log.decode(notification)
-            history = self._histories.setdefault(event.originator_id, EntityHistory())
+        histories = self._histories
+        seen: dict[UUID, int] = {}  # versions read so far (some histories hold events already)
+        for position, event in self._log.replay(0, upto=last):
+            entity_id = event.originator_id
+            before = seen.get(entity_id, 0)
+            if event.originator_version != before + 1:
+                raise self._log.damaged(
+                    position,
+                    f"version {event.originator_version} of entity {entity_id} "
+                    f"follows version {before}",
+                )
+            seen[entity_id] = before + 1
+            history = histories.get(entity_id)
+            if history is None:
+                history = histories[entity_id] = EntityHistory()
             history.append(event)
         self._all_histories = True

@@ -21,7 +21,7 @@ import typing
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import UnionType
-from typing import Any, Final, get_args, get_origin
+from typing import Any, Final, TypeVar, get_args, get_origin
 from uuid import UUID, SafeUUID
 
 import attrs
@@ -30,6 +30,8 @@ import cattrs
 from ..domain._events import Event
 
 __all__ = ["SCHEMA_KEY", "FastStructure", "fast_structurer", "fast_uuid"]
+
+T = TypeVar("T")
 
 SCHEMA_KEY: Final = "_schema"
 _ORIGIN: Final = ("originator_id", "originator_version")
@@ -52,6 +54,32 @@ def fast_structurer(converter: cattrs.Converter, cls: type[Event]) -> FastStruct
     Fields of types this does not know (metrics, settings) go through the
     converter's own hook for them, which raises on anything wrong.
     """
+    steps = _steps(converter, cls, skip=_ORIGIN)
+    if steps is None:
+        return None
+    structure: FastStructure = _compile(cls, *steps, event=True)
+    return structure
+
+
+def value_structurer(
+    converter: cattrs.Converter, cls: type[T]
+) -> Callable[[dict[str, Any]], T | None] | None:
+    """A quick structurer of an attrs value class, such as a check-in in a saved state.
+
+    Like :func:`fast_structurer`: ``structure(fields)`` gives the value, or None
+    and the strict converter decides.
+    """
+    steps = _steps(converter, cls, skip=())
+    if steps is None:
+        return None
+    structure: Callable[[dict[str, Any]], T | None] = _compile(cls, *steps, event=False)
+    return structure
+
+
+def _steps(
+    converter: cattrs.Converter, cls: type, *, skip: tuple[str, ...]
+) -> tuple[list[Step], list[Step]] | None:
+    """The required and the optional fields of ``cls`` and how to take each."""
     try:
         hints = typing.get_type_hints(cls)
     except Exception:  # a plugin's annotations that cannot be resolved
@@ -59,13 +87,13 @@ def fast_structurer(converter: cattrs.Converter, cls: type[Event]) -> FastStruct
     required: list[Step] = []
     optional: list[Step] = []
     for field in attrs.fields(cls):
-        if field.name in _ORIGIN:
+        if field.name in skip:
             continue
         if not field.init or field.alias != field.name or not field.name.isidentifier():
             return None
         step = (field.name, _plan(converter, hints[field.name]))
         (required if field.default is attrs.NOTHING else optional).append(step)
-    return _compile(cls, required, optional)
+    return required, optional
 
 
 # Checked in the generated code itself, without a call: the commonest fields.
@@ -114,7 +142,7 @@ def _check(plan: Any, var: str, names: dict[str, Any]) -> list[str]:
     return [f"{var} = {name}({var})"]
 
 
-def _compile(cls: type[Event], required: list[Step], optional: list[Step]) -> FastStructure:
+def _compile(cls: type, required: list[Step], optional: list[Step], *, event: bool) -> Any:
     # The generated function, for a type with a text field a and an optional field b:
     #     def structure(data, originator_id, version):
     #         extra = len(data) - 1
@@ -129,9 +157,12 @@ def _compile(cls: type[Event], required: list[Step], optional: list[Step]) -> Fa
     #             return cls(originator_id=originator_id, originator_version=version, a=v0, **kw)
     #         except Exception:
     #             return None
-    names: dict[str, Any] = {"cls": cls, "SCHEMA": cls.schema_version, "isfinite": math.isfinite}
+    names: dict[str, Any] = {"cls": cls, "isfinite": math.isfinite}
+    schema: int = getattr(cls, "schema_version", 1)
     body = [f"extra = len(data) - {len(required)}"]
-    if cls.schema_version == 1:
+    if not event:
+        pass  # values have no schema of their own: their event's or state's covers them
+    elif schema == 1:
         body += [
             f"if {SCHEMA_KEY!r} in data:",
             f"    schema = data[{SCHEMA_KEY!r}]",
@@ -139,13 +170,14 @@ def _compile(cls: type[Event], required: list[Step], optional: list[Step]) -> Fa
             "    extra -= 1",
         ]
     else:  # a record without the key is older: upcasters bring it up to date
+        names["SCHEMA"] = schema
         body += [
             f"schema = data.get({SCHEMA_KEY!r})",
             "if type(schema) is not int or schema != SCHEMA: return None",
             "extra -= 1",
         ]
     body.append("try:")
-    arguments = ["originator_id=originator_id", "originator_version=version"]
+    arguments = ["originator_id=originator_id", "originator_version=version"] if event else []
     for index, (name, step) in enumerate(required):
         body.append(f"    v{index} = data[{name!r}]")
         body += [f"    {line}" for line in _check(step, f"v{index}", names)]
@@ -163,13 +195,11 @@ def _compile(cls: type[Event], required: list[Step], optional: list[Step]) -> Fa
         "except Exception:  # anything odd: the strict path says what",
         "    return None",
     ]
-    source = "def structure(data, originator_id, version):\n" + "".join(
-        f"    {line}\n" for line in body
-    )
+    signature = "data, originator_id, version" if event else "data"
+    source = f"def structure({signature}):\n" + "".join(f"    {line}\n" for line in body)
     code = compile(source, f"<okra quick decoder of {cls.__qualname__}>", "exec")
     exec(code, names)  # the source is built above, from field names that are identifiers
-    structure: FastStructure = names["structure"]
-    return structure
+    return names["structure"]
 
 
 def _member_of(cls: type[enum.Enum]) -> Callable[[Any], Any]:

@@ -24,6 +24,7 @@ import attrs
 import cattrs
 
 from ..codec._codec import JSONBytes, make_converter
+from ..codec._fast import value_structurer
 from ..domain import (
     _action,
     _cycle,
@@ -40,7 +41,7 @@ from ..domain._action import Action
 from ..domain._cycle import Cycle
 from ..domain._events import EventRegistry
 from ..domain._fold import AnyEntity
-from ..domain._key_result import KeyResult
+from ..domain._key_result import CheckIn, CheckIns, KeyResult
 from ..domain._objective import Objective
 from ..domain._playbook import Playbook, Subscription
 from ..domain._seal import Seal
@@ -130,7 +131,35 @@ def _shape(cls: type) -> str:
 
 @functools.cache
 def _converter() -> cattrs.Converter:
-    return make_converter()
+    converter = make_converter()
+    _quick_check_ins(converter)
+    return converter
+
+
+def _quick_check_ins(converter: cattrs.Converter) -> None:
+    """Read saved check-ins through the quick path: they are most of a saved model.
+
+    A check-in the quick path does not take as it is sends the whole sequence to
+    the strict hook, which decides (and names what is wrong).
+    """
+    strict = converter.get_structure_hook(CheckIns)
+    quick = value_structurer(converter, CheckIn)
+    if quick is None:  # pragma: no cover - CheckIn's fields are all ones the quick path takes
+        return
+
+    def structure(value: object, cls: Any) -> CheckIns:
+        if type(value) is list:
+            items = []
+            for item in value:
+                check_in = quick(item) if type(item) is dict else None
+                if check_in is None:
+                    break
+                items.append(check_in)
+            else:
+                return CheckIns(items)
+        return strict(value, cls)  # type: ignore[no-any-return]
+
+    converter.register_structure_hook(CheckIns, structure)
 
 
 Anchor = tuple[str, int]
