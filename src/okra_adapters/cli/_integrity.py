@@ -10,7 +10,16 @@ import click
 
 from okra_core import LogReport, create_signing_key, redact_url, to_data
 
-from ._base import ExitCode, OkraCommand, Session, dumps, fail, json_option, with_session
+from ._base import (
+    ExitCode,
+    FilePath,
+    OkraCommand,
+    Session,
+    dumps,
+    fail,
+    json_option,
+    with_session,
+)
 
 __all__ = ["register"]
 
@@ -65,7 +74,7 @@ def _public_key(path: Path | None) -> bytes | None:
 )
 @click.option(
     "--public-key",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(dir_okay=False, path_type=Path),
     metavar="FILE",
     help="An Ed25519 public key (PEM): every tree head must be signed by it.",
 )
@@ -161,7 +170,7 @@ def proof(
 
 
 @click.command("keygen", cls=OkraCommand)
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE")
+@click.argument("path", type=FilePath(dir_okay=False, path_type=Path), metavar="FILE")
 def keygen(path: Path) -> None:
     """Make an Ed25519 key pair for signing tree heads: FILE (private) and FILE.pub.
 
