@@ -35,6 +35,16 @@ UNUSED = (
     "starlette",
     "jinja2",
     "smtplib",
+    # okra reads the plugins' entry points itself; importlib.metadata brings email,
+    # zipfile and more. The metric sources' HTTP client waits for `okra sync`.
+    "importlib.metadata",
+    "email",
+    "urllib.request",
+    "http.client",
+    "ssl",
+    # The Postgres adapter's driver, for a store on SQLite.
+    "eventsourcing.postgres",
+    "psycopg",
 )
 
 _PROBE = """
