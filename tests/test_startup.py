@@ -15,8 +15,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import pytest
 
+from okra_adapters.cli import _HOMES, _admin, _integrity, _lint, _read, _write, load_commands
 from okra_core import Change, Okra
 
 # Modules the everyday commands must leave alone.
@@ -45,6 +47,13 @@ UNUSED = (
     # The Postgres adapter's driver, for a store on SQLite.
     "eventsourcing.postgres",
     "psycopg",
+)
+
+# What `okra dashboard` leaves alone besides: the other commands' modules.
+NOT_FOR_THE_DASHBOARD = (
+    "okra_adapters.cli._write",
+    "okra_adapters.cli._admin",
+    "okra_adapters.cli._integrity",
 )
 
 _PROBE = """
@@ -90,7 +99,7 @@ def small_store(tmp_path: Path) -> Path:
 def test_help_lists_plugin_commands_without_importing_them() -> None:
     output, modules = _run("--help")
     # The plugins' commands are listed: okra's own plugins and the example plugin.
-    for command in ("serve", "token", "notify", "example-lint", "dashboard"):
+    for command in ("serve", "token", "notify", "example-lint", *_HOMES):
         assert f"  {command} " in output, output
     assert sorted(m for m in UNUSED if m in modules) == []
 
@@ -99,7 +108,25 @@ def test_dashboard_on_a_small_store_imports_only_what_it_uses(small_store: Path)
     output, modules = _run("--store", str(small_store), "--actor", "ana", "dashboard")
     assert "Delight customers" in output
     assert "NPS" in output
-    assert sorted(m for m in UNUSED if m in modules) == []
+    assert sorted(m for m in (*UNUSED, *NOT_FOR_THE_DASHBOARD) if m in modules) == []
+
+
+def test_each_command_lives_where_the_cli_looks_for_it() -> None:
+    # The root group imports a command's module when the command is asked for.
+    found: dict[str, str] = {}
+    for home, module in (
+        ("_write", _write),
+        ("_read", _read),
+        ("_admin", _admin),
+        ("_integrity", _integrity),
+    ):
+        group = click.Group()
+        module.register(group)
+        if module is _write:
+            _lint.register(group, click.Group())
+        found.update(dict.fromkeys(group.commands, home))
+    assert found == _HOMES
+    assert sorted(load_commands()) == sorted(_HOMES)
 
 
 def test_the_lazy_names_of_the_adapter_packages_still_import() -> None:
