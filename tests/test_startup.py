@@ -14,12 +14,13 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import click
 import pytest
 
 from okra_adapters.cli import _HOMES, _admin, _integrity, _lint, _read, _write, load_commands
-from okra_core import Change, Okra
+from okra_core import Change, CycleStarted, EventCodec, Okra
 
 # Modules the everyday commands must leave alone.
 UNUSED = (
@@ -141,3 +142,18 @@ def test_the_lazy_names_of_the_adapter_packages_still_import() -> None:
         _ = notify.nothing
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = web.nothing
+
+
+def test_a_codec_builds_its_converter_on_first_use() -> None:
+    # Every Okra makes a codec; many never encode or decode through the converter.
+    codec = EventCodec()
+    assert "converter" not in vars(codec)
+    event = CycleStarted(
+        originator_id=UUID(int=1),
+        originator_version=2,
+        recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+        actor="ana",
+    )
+    name, data = codec.encode(event)
+    assert "converter" in vars(codec)
+    assert codec.decode(name, UUID(int=1), 2, data) == event
