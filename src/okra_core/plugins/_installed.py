@@ -28,6 +28,7 @@ import attrs
 __all__ = ["EntryPoint", "entry_points", "version"]
 
 _INFO = (".dist-info", ".egg-info")
+_SEPARATORS = re.compile(r"[-_.]+")
 
 
 @attrs.frozen
@@ -97,7 +98,7 @@ def _plain_path() -> bool:
 
 def _normalize(name: str) -> str:
     """PEP 503 normalisation with underscores, as ``importlib.metadata`` keys distributions."""
-    return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
+    return _SEPARATORS.sub("_", name).lower()
 
 
 def _infos(root: str) -> Iterator[tuple[str, str]]:
