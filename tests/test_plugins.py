@@ -34,7 +34,7 @@ from okra_core import (
     hookimpl,
     load_plugins,
 )
-from okra_core.plugins._installed import entry_points
+from okra_core.plugins._installed import _plain_path, entry_points
 from okra_core.plugins._installed import version as installed_version
 from okra_core.testing import okra_plugins, plugin_registered
 
@@ -149,6 +149,7 @@ def test_entry_points_are_found_as_importlib_metadata_finds_them(site: Path) -> 
     make_distribution(later, "okra_twin", {"shadowed": "nowhere"}, {})
     sys.path.append(str(later))
     try:
+        assert _plain_path()  # okra's own reading, not importlib's, is what is compared
         groups = {ep.group for d in importlib.metadata.distributions() for ep in d.entry_points}
         assert {"okra", "console_scripts"} <= groups
         for group in groups:
@@ -171,6 +172,7 @@ def test_a_zip_on_the_path_is_left_to_importlib_metadata(
         zipped.writestr("zipped-2.0.dist-info/METADATA", "Name: zipped\nVersion: 2.0\n")
         zipped.writestr("zipped-2.0.dist-info/entry_points.txt", "[okra]\nzipped = zipped\n")
     monkeypatch.syspath_prepend(str(archive))
+    assert not _plain_path()
     assert ("zipped", "zipped", "zipped", "2.0") in _entry_points("okra")
     assert _entry_points("okra") == _importlib_entry_points("okra")
     assert installed_version("zipped") == "2.0"
