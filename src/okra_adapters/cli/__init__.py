@@ -26,7 +26,7 @@ __all__ = ["ExitCode", "cli", "load_commands", "main"]
 # The module of each of okra's own commands, imported when the command is asked for:
 # `okra dashboard` needs none of the writing, store-keeping or integrity commands.
 # `lint` and `sync` come with the writing commands: they add `kr bind` and `unbind`.
-# tests/test_cli.py checks this table against what the modules register.
+# tests/test_startup.py checks this table against what the modules register.
 _HOMES: dict[str, str] = {
     name: home
     for home, names in (
