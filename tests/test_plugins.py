@@ -7,10 +7,12 @@ Plugins that misbehave are real distributions made in a temporary folder (a
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
 import textwrap
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,8 @@ from okra_core import (
     hookimpl,
     load_plugins,
 )
+from okra_core.plugins._installed import _plain_path, entry_points
+from okra_core.plugins._installed import version as installed_version
 from okra_core.testing import okra_plugins, plugin_registered
 
 __all__ = ["okra_plugins"]  # the fixture, used below
@@ -123,6 +127,55 @@ def _milestone() -> Any:
     from okra_core import Milestone
 
     return Milestone()
+
+
+def _importlib_entry_points(group: str) -> list[tuple[str, str, str, str]]:
+    return [
+        (ep.name, ep.value, ep.dist.name, ep.dist.version)
+        for ep in importlib.metadata.entry_points(group=group)
+        if ep.dist is not None
+    ]
+
+
+def _entry_points(group: str) -> list[tuple[str, str, str, str]]:
+    return [(ep.name, ep.value, ep.package, ep.version) for ep in entry_points(group)]
+
+
+def test_entry_points_are_found_as_importlib_metadata_finds_them(site: Path) -> None:
+    # okra reads entry_points.txt itself (importlib.metadata is slow to import); the
+    # same distributions, in the same order, the first of each name winning.
+    make_distribution(site, "okra-twin", {"twin": "twin_plugin:hooks"}, {"twin_plugin": ""})
+    later = site.parent / "later"
+    make_distribution(later, "okra_twin", {"shadowed": "nowhere"}, {})
+    sys.path.append(str(later))
+    try:
+        assert _plain_path()  # okra's own reading, not importlib's, is what is compared
+        groups = {ep.group for d in importlib.metadata.distributions() for ep in d.entry_points}
+        assert {"okra", "console_scripts"} <= groups
+        for group in groups:
+            assert _entry_points(group) == _importlib_entry_points(group), group
+        assert ("twin", "twin_plugin:hooks", "okra-twin", "1.0") in _entry_points("okra")
+        assert "shadowed" not in {ep.name for ep in entry_points("okra")}
+        for dist in importlib.metadata.distributions():
+            assert installed_version(dist.name) == dist.version, dist.name
+        assert installed_version("okra-twin") == "1.0"
+        assert installed_version("no-such-distribution") is None
+    finally:
+        sys.path.remove(str(later))
+
+
+def test_a_zip_on_the_path_is_left_to_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "plugins.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("zipped-2.0.dist-info/METADATA", "Name: zipped\nVersion: 2.0\n")
+        zipped.writestr("zipped-2.0.dist-info/entry_points.txt", "[okra]\nzipped = zipped\n")
+    monkeypatch.syspath_prepend(str(archive))
+    assert not _plain_path()
+    assert ("zipped", "zipped", "zipped", "2.0") in _entry_points("okra")
+    assert _entry_points("okra") == _importlib_entry_points("okra")
+    assert installed_version("zipped") == "2.0"
 
 
 # --- choosing plugins with OKRA_PLUGINS -----------------------------------------------

@@ -14,10 +14,13 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
+import click
 import pytest
 
-from okra_core import Change, Okra
+from okra_adapters.cli import _HOMES, _admin, _integrity, _lint, _read, _write, load_commands
+from okra_core import Change, CycleStarted, EventCodec, Okra
 
 # Modules the everyday commands must leave alone.
 UNUSED = (
@@ -35,6 +38,23 @@ UNUSED = (
     "starlette",
     "jinja2",
     "smtplib",
+    # okra reads the plugins' entry points itself; importlib.metadata brings email,
+    # zipfile and more. The metric sources' HTTP client waits for `okra sync`.
+    "importlib.metadata",
+    "email",
+    "urllib.request",
+    "http.client",
+    "ssl",
+    # The Postgres adapter's driver, for a store on SQLite.
+    "eventsourcing.postgres",
+    "psycopg",
+)
+
+# What `okra dashboard` leaves alone besides: the other commands' modules.
+NOT_FOR_THE_DASHBOARD = (
+    "okra_adapters.cli._write",
+    "okra_adapters.cli._admin",
+    "okra_adapters.cli._integrity",
 )
 
 _PROBE = """
@@ -80,7 +100,7 @@ def small_store(tmp_path: Path) -> Path:
 def test_help_lists_plugin_commands_without_importing_them() -> None:
     output, modules = _run("--help")
     # The plugins' commands are listed: okra's own plugins and the example plugin.
-    for command in ("serve", "token", "notify", "example-lint", "dashboard"):
+    for command in ("serve", "token", "notify", "example-lint", *_HOMES):
         assert f"  {command} " in output, output
     assert sorted(m for m in UNUSED if m in modules) == []
 
@@ -89,7 +109,25 @@ def test_dashboard_on_a_small_store_imports_only_what_it_uses(small_store: Path)
     output, modules = _run("--store", str(small_store), "--actor", "ana", "dashboard")
     assert "Delight customers" in output
     assert "NPS" in output
-    assert sorted(m for m in UNUSED if m in modules) == []
+    assert sorted(m for m in (*UNUSED, *NOT_FOR_THE_DASHBOARD) if m in modules) == []
+
+
+def test_each_command_lives_where_the_cli_looks_for_it() -> None:
+    # The root group imports a command's module when the command is asked for.
+    found: dict[str, str] = {}
+    for home, module in (
+        ("_write", _write),
+        ("_read", _read),
+        ("_admin", _admin),
+        ("_integrity", _integrity),
+    ):
+        group = click.Group()
+        module.register(group)
+        if module is _write:
+            _lint.register(group, click.Group())
+        found.update(dict.fromkeys(group.commands, home))
+    assert found == _HOMES
+    assert sorted(load_commands()) == sorted(_HOMES)
 
 
 def test_the_lazy_names_of_the_adapter_packages_still_import() -> None:
@@ -104,3 +142,18 @@ def test_the_lazy_names_of_the_adapter_packages_still_import() -> None:
         _ = notify.nothing
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         _ = web.nothing
+
+
+def test_a_codec_builds_its_converter_on_first_use() -> None:
+    # Every Okra makes a codec; many never encode or decode through the converter.
+    codec = EventCodec()
+    assert "converter" not in vars(codec)
+    event = CycleStarted(
+        originator_id=UUID(int=1),
+        originator_version=2,
+        recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
+        actor="ana",
+    )
+    name, data = codec.encode(event)
+    assert "converter" in vars(codec)
+    assert codec.decode(name, UUID(int=1), 2, data) == event

@@ -12,16 +12,32 @@ Exit statuses are listed in :class:`ExitCode`.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from okra_core import PluginError
 
-from . import _admin, _integrity, _lint, _read, _write
 from ._base import ExitCode, OkraGroup, plugins_of, start_session, user_error
 
-__all__ = ["ExitCode", "cli", "main"]
+__all__ = ["ExitCode", "cli", "load_commands", "main"]
+
+# The module of each of okra's own commands, imported when the command is asked for:
+# `okra dashboard` needs none of the writing, store-keeping or integrity commands.
+# `lint` and `sync` come with the writing commands: they add `kr bind` and `unbind`.
+# tests/test_startup.py checks this table against what the modules register.
+_HOMES: dict[str, str] = {
+    name: home
+    for home, names in (
+        ("_write", "action checkin correct cycle kr objective playbook retract task lint sync"),
+        ("_read", "audit bets calibration dashboard diff explain focus history lineage list"),
+        ("_read", "orphans progress review scorecard show tree"),
+        ("_admin", "demo export import init plugins rebuild report"),
+        ("_integrity", "checkpoint keygen proof verify"),
+    )
+    for name in names.split()
+}
 
 
 _HELP = """okra: Objectives, Key Results and Actions, recorded as events.
@@ -37,7 +53,19 @@ See docs/cli.md, and `okra COMMAND --help`.
 
 
 class _RootGroup(OkraGroup):
-    """okra's own commands, then those of the plugins."""
+    """okra's own commands (their modules imported on first use), then the plugins'."""
+
+    def own_command(self, name: str) -> click.Command | None:
+        """Okra's own command of that name, its module imported (and registered) if need be."""
+        home = _HOMES.get(name)
+        if home is not None and name not in self.commands:
+            module = importlib.import_module(f"{__name__}.{home}")
+            module.register(self)
+            if home == "_write":
+                from . import _lint
+
+                _lint.register(self, module.key_result)
+        return self.commands.get(name)
 
     def plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
         """The commands plugins add, reporting those that cannot be used."""
@@ -50,7 +78,7 @@ class _RootGroup(OkraGroup):
         for name, declared_command in declared.items():
             command = declared_command.command
             owner = plugins.claimed_by("okra_cli_commands", name) or "?"
-            if name in self.commands:
+            if name in self.commands or name in _HOMES:
                 plugins.report(
                     owner, f"command {name!r} is one of okra's own; the plugin's is ignored"
                 )
@@ -74,11 +102,11 @@ class _RootGroup(OkraGroup):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Okra's commands and the plugins', sorted."""
-        return sorted({*super().list_commands(ctx), *self.plugin_commands(ctx)})
+        return sorted({*super().list_commands(ctx), *_HOMES, *self.plugin_commands(ctx)})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Okra's own command of that name, else a plugin's."""
-        own = super().get_command(ctx, cmd_name)
+        own = self.own_command(cmd_name)
         if own is not None:
             return own
         return self.plugin_commands(ctx).get(cmd_name)
@@ -149,11 +177,10 @@ def cli(ctx: click.Context, store: str | None, actor: str | None) -> None:
     start_session(ctx, store, actor)
 
 
-_write.register(cli)
-_read.register(cli)
-_admin.register(cli)
-_integrity.register(cli)
-_lint.register(cli, _write.key_result)
+def load_commands() -> dict[str, click.Command]:
+    """Every one of okra's own commands by name, all their modules imported."""
+    commands = {name: cli.own_command(name) for name in _HOMES}
+    return {name: command for name, command in commands.items() if command is not None}
 
 
 def main() -> None:

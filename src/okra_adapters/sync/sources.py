@@ -20,16 +20,21 @@ or a bearer token sent to the HTTP endpoint.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 import sqlite3
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from okra_core import MetricSource, ValidationError
+
+if TYPE_CHECKING:
+    import urllib.request
+
+# urllib.request (with http.client, ssl and email) is imported when a JSON source
+# is read: every `okra` command loads this module's plugin, few of them sync.
 
 __all__ = [
     "SOURCES",
@@ -203,14 +208,18 @@ def json_pointer(document: Any, pointer: str) -> Any:
     return value
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect would send the bearer token elsewhere: it is an answer, not followed."""
+@functools.cache
+def _opener() -> urllib.request.OpenerDirector:
+    """An opener that does not follow redirects, built on first use."""
+    import urllib.request
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    class _NoRedirects(urllib.request.HTTPRedirectHandler):
+        """A redirect would send the bearer token elsewhere: it is an answer, not followed."""
 
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+    return urllib.request.build_opener(_NoRedirects)
 
 
 def _http_target(url: str) -> tuple[str, str]:
@@ -242,9 +251,12 @@ def read_json(url: str, secret: str | None) -> float:
     headers = {"Accept": "application/json", "User-Agent": "okra-sync"}
     if secret is not None:
         headers["Authorization"] = f"Bearer {secret}"
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(target, headers=headers)
     try:
-        with _OPENER.open(request, timeout=_timeout(url)) as response:
+        with _opener().open(request, timeout=_timeout(url)) as response:
             body = response.read(10_000_000)
     except urllib.error.HTTPError as exc:
         exc.close()  # it holds the connection

@@ -10,6 +10,7 @@ library otherwise.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -319,9 +320,13 @@ class EventCodec:
 
     def __init__(self, registry: EventRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CORE_EVENTS
-        self.converter = make_converter()
         self._fast: dict[str, FastStructure | None] = {}  # by wire name
         self._exact: dict[type, Callable[[Any], bool] | None] = {}
+
+    @functools.cached_property
+    def converter(self) -> cattrs.Converter:
+        """The strict converter, built on first use: many codecs never encode or decode."""
+        return make_converter()
 
     def encode(self, event: Event) -> tuple[str, dict[str, Any]]:
         """The wire name and fields (without the originator) of ``event``."""

@@ -8,7 +8,6 @@ storage adapters too) and from :meth:`Plugins.register`.
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import os
 import sys
@@ -22,6 +21,7 @@ import pluggy
 from .. import hookspecs
 from ..domain._errors import PluginError, ValidationError
 from ..domain._events import CORE_EVENTS, Event, EventRegistry
+from ._installed import EntryPoint, entry_points
 from ._types import (
     CliCommand,
     Exporter,
@@ -157,7 +157,7 @@ class Plugins:
         if mode != "all":
             self.selection = f"{PLUGINS_ENV_VAR}={raw!r}"
         found: set[str] = set()
-        for ep, package, version in _discover():
+        for ep in _discover():
             found.add(ep.name)
             if (mode == "only" and ep.name not in names) or (mode == "except" and ep.name in names):
                 continue
@@ -166,7 +166,7 @@ class Plugins:
                 self._report(
                     ep.name,
                     f"two plugins claim the name {ep.name!r}: {first.value} (from "
-                    f"{first.package}) and {ep.value} (from {package}); the second is ignored, "
+                    f"{first.package}) and {ep.value} (from {ep.package}); the second is ignored, "
                     "uninstall one of them",
                 )
                 continue
@@ -182,7 +182,7 @@ class Plugins:
             except PluginError as exc:
                 self._report(ep.name, str(exc))
                 continue
-            self._origins[ep.name] = _Origin(package, version, ep.value)
+            self._origins[ep.name] = _Origin(ep.package, ep.version, ep.value)
         if mode == "only":
             for name in sorted(names - found):
                 self._report(
@@ -457,12 +457,11 @@ class Plugins:
         return result
 
 
-_Found = tuple[importlib.metadata.EntryPoint, str, str]
-_DISCOVERED: dict[tuple[str, ...], tuple[_Found, ...]] = {}
+_DISCOVERED: dict[tuple[str, ...], tuple[EntryPoint, ...]] = {}
 
 
-def _discover() -> tuple[_Found, ...]:
-    """The ``okra`` entry points with their distribution's name and version.
+def _discover() -> tuple[EntryPoint, ...]:
+    """The ``okra`` entry points, each with its distribution's name and version.
 
     Reading every installed distribution's metadata costs milliseconds, and each
     ``Okra`` loads its plugins, so what was found is remembered per ``sys.path``
@@ -473,13 +472,12 @@ def _discover() -> tuple[_Found, ...]:
     cached = _DISCOVERED.get(key)
     if cached is None:
         seen: set[tuple[str, str]] = set()
-        found: list[_Found] = []
-        for ep in importlib.metadata.entry_points(group=hookspecs.PROJECT):
+        found: list[EntryPoint] = []
+        for ep in entry_points(hookspecs.PROJECT):
             if (ep.name, ep.value) in seen:
                 continue  # the same distribution found twice on the path
             seen.add((ep.name, ep.value))
-            dist = ep.dist
-            found.append((ep, dist.name if dist else "?", dist.version if dist else "?"))
+            found.append(ep)
         cached = tuple(found)
         if len(_DISCOVERED) >= 8:
             _DISCOVERED.clear()

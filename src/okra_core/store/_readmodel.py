@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import inspect
 import logging
 import typing
@@ -45,6 +44,7 @@ from ..domain._key_result import CheckIn, CheckIns, KeyResult
 from ..domain._objective import Objective
 from ..domain._playbook import Playbook, Subscription
 from ..domain._seal import Seal
+from ..plugins._installed import version as installed_version
 
 __all__ = ["READ_MODEL_NAME", "dump_states", "fingerprint", "load_states"]
 
@@ -93,10 +93,7 @@ def fingerprint(registry: EventRegistry) -> str:
 @functools.cache
 def _code_parts() -> tuple[str, ...]:
     """The registry-independent part of the fingerprint: the same for the whole process."""
-    try:
-        version = importlib.metadata.version("okra")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - source checkout
-        version = "unknown"
+    version = installed_version("okra") or "unknown"  # unknown: a source checkout
     parts = [f"format {_FORMAT}", f"okra {version}"]
     parts += [_shape(cls) for cls in _reachable(_KINDS.values())]
     parts += [hashlib.sha256(inspect.getsource(m).encode()).hexdigest() for m in _RULES]
