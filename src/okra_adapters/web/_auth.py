@@ -196,7 +196,7 @@ class SignIn:
                 )
                 await response(scope, receive, send)
                 return
-        if renewed is None:
+        if renewed is None or path == "/logout":  # renewing a session being ended: no
             await self.app(scope, receive, send)
             return
 
