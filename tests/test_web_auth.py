@@ -233,13 +233,17 @@ def test_a_session_is_renewed_by_use(team: Team, client: httpx.Client) -> None:
 
 
 def _in_process(
-    team: Team, base: str, peer: tuple[str, int], calls: Callable[[httpx.AsyncClient], Any]
+    team: Team,
+    base: str,
+    peer: tuple[str, int],
+    calls: Callable[[httpx.AsyncClient], Any],
+    headers: dict[str, str] | None = None,
 ) -> Any:
     """Call the app in this process as if from ``peer`` (uvicorn here has only loopback)."""
 
     async def run() -> Any:
         transport = httpx.ASGITransport(app=team.app, client=peer)
-        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+        async with httpx.AsyncClient(transport=transport, base_url=base, headers=headers) as client:
             return await calls(client)
 
     return asyncio.run(run())
@@ -255,6 +259,28 @@ def test_the_cookie_is_secure_over_https(team: Team) -> None:
     response = _in_process(team, "https://127.0.0.1", ("127.0.0.1", 4321), sign_in)
     assert response.status_code == 303
     assert "Secure" in response.headers["set-cookie"]
+
+
+def test_a_loopback_proxy_says_https_and_who_the_client_is(team: Team) -> None:
+    async def sign_in(client: httpx.AsyncClient) -> list[httpx.Response]:
+        page = (await client.get("/login")).text
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        answers = []
+        for n in range(FREE_FAILURES + 1):  # each from another client of the proxy
+            data = {"csrf_token": token, "name": f"nobody{n}", "password": "guess"}
+            headers = {"X-Forwarded-For": f"198.51.100.{n}"}
+            answers.append(await client.post("/login", data=data, headers=headers))
+        data = {"csrf_token": token, "name": "vic", "password": PASSWORD}
+        answers.append(await client.post("/login", data=data))
+        return answers
+
+    proxy = {"X-Forwarded-Proto": "https"}
+    near = _in_process(team, "http://127.0.0.1", ("127.0.0.1", 4321), sign_in, proxy)
+    assert [r.status_code for r in near[:-1]] == [401] * (FREE_FAILURES + 1)
+    assert "Secure" in near[-1].headers["set-cookie"]
+    far = _in_process(team, "http://127.0.0.1", ("203.0.113.8", 4321), sign_in, proxy)
+    assert far[FREE_FAILURES].status_code == 429  # the headers of a stranger count for nothing
+    assert far[-1].status_code == 429
 
 
 def test_sign_in_needs_the_form_token(team: Team, client: httpx.Client) -> None:

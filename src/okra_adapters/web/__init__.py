@@ -155,7 +155,9 @@ def serve(
     click.echo(
         f"okra serves {redact_url(sess.url)} at http://{host}:{port}/ as {who}; Ctrl+C stops it"
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # The app reads X-Forwarded-* itself, from loopback peers only: uvicorn's own
+    # reading would replace the peer's address, which --trust-header must see.
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @click.group("token")

@@ -10,7 +10,8 @@ one person and acts as the actor it was started as, as it always did.
   without a look-up; the server-side row is what makes signing out final. The
   cookie is ``HttpOnly``, ``SameSite=Lax`` (a link from a chat into the
   dashboard still finds you signed in; every form carries a CSRF token anyway),
-  ``Secure`` over https, and lasts :data:`~okra_adapters.web._users.SESSION_LIFETIME`
+  ``Secure`` over https (or behind a loopback proxy that says
+  ``X-Forwarded-Proto: https``), and lasts :data:`~okra_adapters.web._users.SESSION_LIFETIME`
   from the last request.
 - Failed sign-ins are counted per name and per client address: after
   :data:`FREE_FAILURES` the next try must wait, longer after each failure (429
@@ -139,6 +140,17 @@ def _loopback(scope: Scope) -> bool:
         return False
 
 
+def _forwarded(request: Request, header: str) -> str:
+    """A proxy's ``X-Forwarded-*`` header, believed only from a loopback peer."""
+    if not _loopback(request.scope):
+        return ""
+    return request.headers.get(header, "").split(",")[-1].strip()
+
+
+def _https(request: Request) -> bool:
+    return request.url.scheme == "https" or _forwarded(request, "x-forwarded-proto") == "https"
+
+
 def _session_cookie(request: Request, value: str, max_age: int) -> str:
     parts = [
         f"{SESSION_COOKIE}={value}",
@@ -147,7 +159,7 @@ def _session_cookie(request: Request, value: str, max_age: int) -> str:
         "HttpOnly",
         "SameSite=Lax",
     ]
-    if request.url.scheme == "https":
+    if _https(request):
         parts.append("Secure")
     return "; ".join(parts)
 
@@ -299,7 +311,9 @@ def _expired(request: Request, template: str, **context: Any) -> HTMLResponse:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address: a loopback proxy's ``X-Forwarded-For``, else the peer's."""
+    forwarded = _forwarded(request, "x-forwarded-for")
+    return forwarded or (request.client.host if request.client else "unknown")
 
 
 def _signed_in_response(request: Request, users: UserStore, user: User, to: str) -> Response:
