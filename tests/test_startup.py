@@ -24,6 +24,8 @@ UNUSED = (
     "okra_adapters.demo",
     "okra_adapters.reports",
     "okra_adapters.web._tokens",
+    "okra_adapters.web._users",
+    "okra_adapters.web._auth",
     "okra_adapters.web._app",
     "okra_adapters.notify._dispatch",
     "okra_adapters.notify._outbox",

@@ -29,8 +29,8 @@ from okra_core import (
     redact_url,
 )
 
+from ._defaults import default_users_path
 from ._user_cli import open_users, user
-from ._users import default_users_path
 
 if TYPE_CHECKING:
     from ._tokens import IssuedToken, Token, TokenStore, default_tokens_path

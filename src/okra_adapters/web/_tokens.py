@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import sqlite3
 import threading
@@ -28,14 +27,15 @@ from pathlib import Path
 
 import attrs
 
-from okra_core import FieldError, NotFoundError, ValidationError, default_data_dir, redact_url
+from okra_core import FieldError, NotFoundError, ValidationError, redact_url
+
+from ._defaults import default_tokens_path
 
 __all__ = [
     "IssuedToken",
     "StoreFile",
     "Token",
     "TokenStore",
-    "data_file",
     "default_tokens_path",
 ]
 
@@ -52,19 +52,6 @@ create table if not exists okra_web_tokens (
     revoked_by text
 )
 """
-
-
-def data_file(variable: str, name: str) -> Path:
-    """The file ``$variable`` names, else ``name`` in okra's data folder."""
-    configured = os.environ.get(variable, "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    return default_data_dir() / name
-
-
-def default_tokens_path() -> Path:
-    """``$OKRA_WEB_TOKENS``, else ``web-tokens.sqlite`` in okra's data folder."""
-    return data_file("OKRA_WEB_TOKENS", "web-tokens.sqlite")
 
 
 class StoreFile:

@@ -11,14 +11,17 @@ import json
 import sqlite3
 import sys
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from okra_core import StorageError
 
+from ._defaults import INVITATION_LIFETIME, default_users_path
 from ._roles import Role, parse_role
-from ._users import INVITATION_LIFETIME, User, UserStore, default_users_path
+
+if TYPE_CHECKING:
+    from ._users import User, UserStore
 
 __all__ = ["open_users", "user"]
 
@@ -37,6 +40,8 @@ def open_users(url: str) -> UserStore:
     Raises:
         StorageError: it cannot be opened.
     """
+    from ._users import UserStore  # only the commands that open the file load it
+
     where = default_users_path()
     try:
         return UserStore(where, url)

@@ -42,8 +42,9 @@ from okra_core import (
     ValidationError,
 )
 
+from ._defaults import INVITATION_LIFETIME, SESSION_LIFETIME, default_users_path
 from ._roles import Role, allowed
-from ._tokens import StoreFile, data_file
+from ._tokens import StoreFile
 
 __all__ = [
     "INVITATION_LIFETIME",
@@ -54,12 +55,6 @@ __all__ = [
     "UserStore",
     "default_users_path",
 ]
-
-SESSION_LIFETIME = timedelta(hours=12)
-"""How long a session lasts without a request; each request renews it."""
-
-INVITATION_LIFETIME = timedelta(days=3)
-"""How long an invitation link works by default."""
 
 MIN_PASSWORD = 10
 """The shortest password taken."""
@@ -84,11 +79,6 @@ _SCHEMA = (
         command text not null, target text not null
     )""",
 )
-
-
-def default_users_path() -> Path:
-    """``$OKRA_WEB_USERS``, else ``web-users.sqlite`` in okra's data folder."""
-    return data_file("OKRA_WEB_USERS", "web-users.sqlite")
 
 
 def _digest(secret: str) -> str:
