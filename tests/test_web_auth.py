@@ -174,7 +174,10 @@ def test_signing_in_acts_as_the_person_and_signing_out_ends_the_session(
     page = client.get("/")
     assert page.status_code == 200
     assert 'id="signed-in-name">lee<' in page.text
+    assert client.get("/api/cycles").status_code == 200  # a session reads the API
     kr = _kr(team.okra, "Median first response time")  # sam's: any contributor checks in
+    write = client.post(f"/api/key-results/{kr.id}/check-ins", json={"value": 3.9})
+    assert write.status_code == 401  # but the API writes only with a token: no CSRF there
     assert _check_in_form(client, team.okra, kr, "3.9").status_code == 303
     assert team.okra.key_result(kr.id).check_ins[-1].actor == "lee"
 

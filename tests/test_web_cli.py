@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +91,9 @@ def test_tokens_of_one_store_do_not_open_another(tmp_path: Path) -> None:
         other.close()
 
 
-def test_okra_serve_answers_on_loopback(tmp_path: Path) -> None:
-    url, _ = demo_store(tmp_path / "okra.sqlite")
+@contextmanager
+def _okra_serve(tmp_path: Path, url: str, *extra: str) -> Iterator[tuple[str, list[str]]]:
+    """``okra serve`` in a subprocess on a free port: its base URL, then its output."""
     port = free_port()
     env = {
         **os.environ,
@@ -99,28 +102,59 @@ def test_okra_serve_answers_on_loopback(tmp_path: Path) -> None:
     }
     env.pop("OKRA_STORE", None)
     command = [sys.executable, "-c", "from okra_adapters.cli import main; main()"]
-    args = ["--store", url, "--actor", "maria", "serve", "--port", str(port)]
+    args = ["--store", url, "--actor", "maria", "serve", "--port", str(port), *extra]
     server = subprocess.Popen(
         [*command, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    base = f"http://127.0.0.1:{port}"
+    printed: list[str] = []
     try:
         for _ in range(300):
             try:
-                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                httpx.get(f"{base}/static/okra.css", timeout=2)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 time.sleep(0.1)
         else:
             pytest.fail("okra serve did not answer")
-        assert page.status_code == 200
-        assert "2026-Q3" in page.text
-        doc = httpx.get(f"http://127.0.0.1:{port}/api/openapi.json").json()
-        assert "/api/tasks" in doc["paths"]
+        yield base, printed
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=20)
-    assert f"at http://127.0.0.1:{port}/ as maria" in out
+        printed.append(out)
+
+
+def test_okra_serve_answers_on_loopback(tmp_path: Path) -> None:
+    url, _ = demo_store(tmp_path / "okra.sqlite")
+    with _okra_serve(tmp_path, url) as (base, printed):
+        page = httpx.get(f"{base}/")
+        assert page.status_code == 200
+        assert "2026-Q3" in page.text
+        doc = httpx.get(f"{base}/api/openapi.json").json()
+        assert "/api/tasks" in doc["paths"]
+    assert f"at {base}/ as maria" in printed[0]
+
+
+def test_okra_serve_for_a_team_signs_in_and_obeys_the_roles(tmp_path: Path) -> None:
+    url, _ = demo_store(tmp_path / "okra.sqlite")
+    _add(tmp_path, "maria", "admin")
+    _add(tmp_path, "vic", "viewer")
+    with Okra(url) as okra:
+        kr = next(k for k in okra.key_results() if k.title == "CSAT")
+        before = sum(1 for _ in okra.history())
+    with _okra_serve(tmp_path, url, "--trust-header", "X-Forwarded-User") as (base, printed):
+        with httpx.Client(base_url=base) as anonymous:
+            assert anonymous.get("/").status_code == 303
+        with httpx.Client(base_url=base, headers={"X-Forwarded-User": "vic"}) as vic:
+            page = vic.get(f"/objectives/{kr.objective_id}")
+            assert page.status_code == 200
+            token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            form = {"csrf_token": token, "value": "4.4"}
+            assert vic.post(f"/key-results/{kr.id}/check-ins", data=form).status_code == 403
+    assert "as signed-in users" in printed[0]
+    with Okra(url) as okra:
+        assert sum(1 for _ in okra.history()) == before
 
 
 def test_okra_serve_without_the_web_extra_says_how_to_install_it(tmp_path: Path) -> None:
