@@ -127,10 +127,13 @@ def test_every_command_answers_bad_input_with_an_exit_status_and_a_message(
         if option.name not in ("output", "outbox", "path", "store"):  # no files written about
             args += [max(option.opts, key=len), data.draw(st.sampled_from(BAD_TEXT), label="value")]
     before = _events(store)
-    runner = CliRunner(env={"COLUMNS": "120", "OKRA_STORE": None})
     # In a folder of its own: keygen, --tokens, a report or an export may write a file
-    # named by a bad value.
-    with contextlib.chdir(tmp_path_factory.mktemp("cwd")):
+    # named by a bad value; the tokens and users files go there too, not in okra's data
+    # folder (a users file there would give every later store an access policy to read).
+    cwd = tmp_path_factory.mktemp("cwd")
+    files = {"OKRA_WEB_TOKENS": str(cwd / "tokens.sqlite"), "OKRA_WEB_USERS": str(cwd / "u.sqlite")}
+    runner = CliRunner(env={"COLUMNS": "120", "OKRA_STORE": None, **files})
+    with contextlib.chdir(cwd):
         result = runner.invoke(cli, ["--store", str(store), "--actor", "lee", *args], obj=plugins)
     assert result.exit_code != ExitCode.FAILED, (args, result.output, result.exception)
     assert result.exit_code in {int(code) for code in ExitCode}, (args, result.output)

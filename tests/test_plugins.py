@@ -24,9 +24,12 @@ from click.testing import CliRunner
 
 from okra_adapters.cli import ExitCode, cli
 from okra_core import (
+    AccessPolicy,
+    Authorizer,
     CliCommand,
     Event,
     Okra,
+    PermissionDeniedError,
     PluginError,
     Plugins,
     StorageBackend,
@@ -382,6 +385,45 @@ def test_a_refused_command_records_and_announces_nothing() -> None:
         with pytest.raises(ValidationError):
             okra.plan_cycle("", start=date(2026, 1, 1), end=date(2026, 3, 31), actor="ana")
         assert observer.seen == []
+
+
+class Gatekeepers:
+    """Two access policies: ana may not close cycles; another says nothing of this store."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    @hookimpl
+    def okra_access_policies(self) -> list[AccessPolicy]:
+        def no_closing_for_ana(actor: str, command: str, target: object) -> bool:
+            return not (actor == "ana" and command == "close_cycle")
+
+        def for_url(url: str) -> Authorizer | None:
+            self.asked.append(url)
+            return no_closing_for_ana
+
+        return [
+            AccessPolicy(name="test.no-closing", authorizer_for=for_url),
+            AccessPolicy(name="test.silent", authorizer_for=lambda url: None),
+        ]
+
+
+def test_access_policies_decide_unless_an_authorizer_is_given() -> None:
+    gate = Gatekeepers()
+    with plugin_registered(gate) as plugins:
+        with Okra("memory://", plugins=plugins) as okra:
+            q = okra.plan_cycle("Q", start=date(2026, 1, 1), end=date(2026, 3, 31), actor="ana")
+            okra.start_cycle(q, actor="ana")
+            written = sum(1 for _ in okra.history())
+            with pytest.raises(PermissionDeniedError, match="'ana' may not close_cycle"):
+                okra.close_cycle(q, actor="ana")
+            assert sum(1 for _ in okra.history()) == written
+            okra.close_cycle(q, actor="bo")
+        assert gate.asked == ["memory://"]
+        with Okra("memory://", plugins=plugins, authorizer=lambda a, c, t: True) as okra:
+            q = okra.plan_cycle("Q", start=date(2026, 1, 1), end=date(2026, 3, 31), actor="ana")
+            okra.start_cycle(q, actor="ana")
+            okra.close_cycle(q, actor="ana")  # the given authorizer replaces the policies
 
 
 def test_started_is_historic_so_a_late_plugin_still_hears_it() -> None:

@@ -10,6 +10,7 @@ notify tests run them). No timing is asserted: `make bench` measures it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,8 @@ UNUSED = (
     "okra_adapters.demo",
     "okra_adapters.reports",
     "okra_adapters.web._tokens",
+    "okra_adapters.web._users",
+    "okra_adapters.web._auth",
     "okra_adapters.web._app",
     "okra_adapters.notify._dispatch",
     "okra_adapters.notify._outbox",
@@ -68,12 +71,15 @@ finally:
 
 
 def _run(*args: str) -> tuple[str, set[str]]:
+    # No users file (whatever okra's data folder holds): a team's would rightly be read.
+    no_team = Path(__file__).parent / "no-such-folder" / "web-users.sqlite"
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, "OKRA_WEB_USERS": str(no_team)},
     )
     assert done.returncode == 0, done.stderr
     output, _, modules = done.stdout.rstrip().rpartition("\n")

@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,17 +18,26 @@ from click.testing import CliRunner, Result
 
 from okra_adapters.cli import ExitCode, cli
 from okra_adapters.web import TokenStore
-from okra_core import load_plugins
+from okra_adapters.web._roles import Role
+from okra_adapters.web._users import UserStore
+from okra_core import Okra, load_plugins
 
 from .web_server import demo_store, free_port
 
 
-def _run(tmp_path: Path, *args: str, code: int = 0, actor: str = "maria") -> Result:
-    env = {"OKRA_STORE": None, "OKRA_WEB_TOKENS": str(tmp_path / "tokens.sqlite")}
+def _run(
+    tmp_path: Path, *args: str, code: int = 0, actor: str = "maria", given: str | None = None
+) -> Result:
+    env = {
+        "OKRA_STORE": None,
+        "OKRA_WEB_TOKENS": str(tmp_path / "tokens.sqlite"),
+        "OKRA_WEB_USERS": str(tmp_path / "users.sqlite"),
+    }
     result = CliRunner(env=env).invoke(
         cli,
         ["--store", str(tmp_path / "okra.sqlite"), "--actor", actor, *args],
         obj=load_plugins(),
+        input=given,
     )
     assert result.exit_code == code, (result.output, result.stderr, result.exception)
     assert "Traceback" not in result.output + result.stderr
@@ -79,34 +91,70 @@ def test_tokens_of_one_store_do_not_open_another(tmp_path: Path) -> None:
         other.close()
 
 
-def test_okra_serve_answers_on_loopback(tmp_path: Path) -> None:
-    url, _ = demo_store(tmp_path / "okra.sqlite")
+@contextmanager
+def _okra_serve(tmp_path: Path, url: str, *extra: str) -> Iterator[tuple[str, list[str]]]:
+    """``okra serve`` in a subprocess on a free port: its base URL, then its output."""
     port = free_port()
-    env = {**os.environ, "OKRA_WEB_TOKENS": str(tmp_path / "tokens.sqlite")}
+    env = {
+        **os.environ,
+        "OKRA_WEB_TOKENS": str(tmp_path / "tokens.sqlite"),
+        "OKRA_WEB_USERS": str(tmp_path / "users.sqlite"),
+    }
     env.pop("OKRA_STORE", None)
     command = [sys.executable, "-c", "from okra_adapters.cli import main; main()"]
-    args = ["--store", url, "--actor", "maria", "serve", "--port", str(port)]
+    args = ["--store", url, "--actor", "maria", "serve", "--port", str(port), *extra]
     server = subprocess.Popen(
         [*command, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    base = f"http://127.0.0.1:{port}"
+    printed: list[str] = []
     try:
         for _ in range(300):
             try:
-                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                httpx.get(f"{base}/static/okra.css", timeout=2)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 time.sleep(0.1)
         else:
             pytest.fail("okra serve did not answer")
-        assert page.status_code == 200
-        assert "2026-Q3" in page.text
-        doc = httpx.get(f"http://127.0.0.1:{port}/api/openapi.json").json()
-        assert "/api/tasks" in doc["paths"]
+        yield base, printed
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=20)
-    assert f"at http://127.0.0.1:{port}/ as maria" in out
+        printed.append(out)
+
+
+def test_okra_serve_answers_on_loopback(tmp_path: Path) -> None:
+    url, _ = demo_store(tmp_path / "okra.sqlite")
+    with _okra_serve(tmp_path, url) as (base, printed):
+        page = httpx.get(f"{base}/")
+        assert page.status_code == 200
+        assert "2026-Q3" in page.text
+        doc = httpx.get(f"{base}/api/openapi.json").json()
+        assert "/api/tasks" in doc["paths"]
+    assert f"at {base}/ as maria" in printed[0]
+
+
+def test_okra_serve_for_a_team_signs_in_and_obeys_the_roles(tmp_path: Path) -> None:
+    url, _ = demo_store(tmp_path / "okra.sqlite")
+    _add(tmp_path, "maria", "admin")
+    _add(tmp_path, "vic", "viewer")
+    with Okra(url) as okra:
+        kr = next(k for k in okra.key_results() if k.title == "CSAT")
+        before = sum(1 for _ in okra.history())
+    with _okra_serve(tmp_path, url, "--trust-header", "X-Forwarded-User") as (base, printed):
+        with httpx.Client(base_url=base) as anonymous:
+            assert anonymous.get("/").status_code == 303
+        with httpx.Client(base_url=base, headers={"X-Forwarded-User": "vic"}) as vic:
+            page = vic.get(f"/objectives/{kr.objective_id}")
+            assert page.status_code == 200
+            token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+            form = {"csrf_token": token, "value": "4.4"}
+            assert vic.post(f"/key-results/{kr.id}/check-ins", data=form).status_code == 403
+    assert "as signed-in users" in printed[0]
+    with Okra(url) as okra:
+        assert sum(1 for _ in okra.history()) == before
 
 
 def test_okra_serve_without_the_web_extra_says_how_to_install_it(tmp_path: Path) -> None:
@@ -119,3 +167,99 @@ def test_okra_serve_without_the_web_extra_says_how_to_install_it(tmp_path: Path)
     )
     assert done.returncode == ExitCode.SETUP
     assert "pip install 'okra[web]'" in done.stderr
+
+
+# --- okra user -------------------------------------------------------------------------
+
+PASSWORD = "a long enough secret"
+
+
+def _add(tmp_path: Path, name: str, role: str, password: str = PASSWORD, **kw: Any) -> Result:
+    """``okra user add NAME --role ROLE --password-stdin``."""
+    args = ("user", "add", name, "--role", role, "--password-stdin")
+    return _run(tmp_path, *args, given=password, **kw)
+
+
+def _users(tmp_path: Path) -> UserStore:
+    return UserStore(tmp_path / "users.sqlite", f"sqlite:///{tmp_path / 'okra.sqlite'}")
+
+
+def test_users_are_added_listed_changed_and_removed(tmp_path: Path) -> None:
+    first = _add(tmp_path, "lee", "viewer", code=ExitCode.INVALID)
+    assert "expected admin for the first user" in first.stderr
+    added = _add(tmp_path, "maria", "admin", PASSWORD + "\n")
+    assert added.stdout.strip() == "added maria as admin"
+    prompted = _run(
+        tmp_path, "user", "add", "lee", "--role", "contributor", given=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert "added lee as contributor" in prompted.stdout
+    short = _add(tmp_path, "sam", "viewer", "short", code=ExitCode.INVALID)
+    assert "password" in short.stderr
+    # Once there is a team, only its admins change it (the CLI acts as --actor).
+    denied = _add(tmp_path, "sam", "viewer", actor="lee", code=ExitCode.DENIED)
+    assert "only an admin may" in denied.stderr
+    assert "lee is admin now" in _run(tmp_path, "user", "role", "lee", "admin").stdout
+    assert "removed maria" in _run(tmp_path, "user", "remove", "maria", actor="lee").stdout
+    last = _run(tmp_path, "user", "remove", "lee", actor="lee", code=ExitCode.INVALID)
+    assert "last admin" in last.stderr
+    listed = json.loads(_run(tmp_path, "user", "list", "--json", actor="lee").stdout)
+    assert [(u["name"], u["role"], u["removed_by"]) for u in listed] == [
+        ("maria", "admin", "lee"),
+        ("lee", "admin", None),
+    ]
+    store = _users(tmp_path)
+    try:
+        assert store.sign_in("lee", PASSWORD) is not None
+        assert store.sign_in("maria", PASSWORD) is None  # removed
+        assert PASSWORD.encode() not in (tmp_path / "users.sqlite").read_bytes()
+    finally:
+        store.close()
+    refusals = json.loads(_run(tmp_path, "user", "refusals", "--json", actor="lee").stdout)
+    assert [(r["actor"], r["command"]) for r in refusals] == [("lee", "add users")]
+
+
+def test_an_invitation_prints_a_one_time_link(tmp_path: Path) -> None:
+    _add(tmp_path, "maria", "admin")
+    made = _run(
+        tmp_path,
+        "user",
+        "invite",
+        "nia",
+        "--role",
+        "contributor",
+        "--hours",
+        "2",
+        "--base-url",
+        "https://okr.example.com/",
+    )
+    link = made.stdout.strip()
+    assert link.startswith("https://okr.example.com/invite/")
+    assert "works once" in made.stderr
+    secret = link.rsplit("/", 1)[1]
+    store = _users(tmp_path)
+    try:
+        found = store.invitation(secret)
+        assert found is not None
+        assert (found.name, found.role) == ("nia", Role.CONTRIBUTOR)
+        assert secret.encode() not in (tmp_path / "users.sqlite").read_bytes()
+        store.accept(secret, PASSWORD)
+        assert store.invitation(secret) is None
+    finally:
+        store.close()
+    taken = _run(tmp_path, "user", "invite", "nia", "--role", "viewer", code=ExitCode.INVALID)
+    assert "is a user already" in taken.stderr
+
+
+def test_the_cli_obeys_the_roles_of_a_team(tmp_path: Path) -> None:
+    url, _ = demo_store(tmp_path / "okra.sqlite")
+    _add(tmp_path, "maria", "admin")
+    _add(tmp_path, "vic", "viewer")
+    with Okra(url) as okra:
+        before = sum(1 for _ in okra.history())
+        kr = next(k for k in okra.key_results() if k.title == "CSAT")
+    refused = _run(tmp_path, "checkin", str(kr.id), "4.4", actor="vic", code=ExitCode.DENIED)
+    assert "'vic' may not check_in" in refused.stderr
+    with Okra(url) as okra:
+        assert sum(1 for _ in okra.history()) == before
+    text = _run(tmp_path, "user", "refusals").stdout
+    assert "vic (viewer)  check_in on key_result CSAT" in text

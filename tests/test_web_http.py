@@ -204,13 +204,13 @@ def test_a_form_check_in_reads_values_as_typed_and_warns_of_odd_ones(
     assert "Recorded, but note: -1.5 % is below 0%" in notice
 
 
-def test_the_api_reads_values_as_typed_and_returns_warnings(
+def test_the_api_takes_json_numbers_and_returns_warnings(
     served: Served, client: httpx.Client
 ) -> None:
     kr = _kr(served.okra, "Monthly churn")
     auth = {"Authorization": f"Bearer {served.secret}"}
     path = f"/api/key-results/{kr.id}/check-ins"
-    fine = client.post(path, json={"value": "2.5%"}, headers=auth)
+    fine = client.post(path, json={"value": 2.5}, headers=auth)
     assert fine.status_code == 201, fine.text
     assert (fine.json()["value"], fine.json()["warnings"]) == (2.5, [])
     odd = client.post(
@@ -222,11 +222,12 @@ def test_the_api_reads_values_as_typed_and_returns_warnings(
     assert warnings[0].startswith("it is dated 2020-01-01, before its cycle")
     assert "-4 % is below 0%" in warnings[1]
     before = len(served.okra.key_result(kr.id).check_ins)
-    bad = client.post(path, json={"value": "lots"}, headers=auth)
-    assert bad.status_code == 422
-    assert bad.json()["fields"] == [
-        {"path": "value", "message": "expected a number such as 42 or 42%, got 'lots'"}
-    ]
+    for typed in ("lots", "2.5%", "12"):  # text is a form's way, not JSON's
+        bad = client.post(path, json={"value": typed}, headers=auth)
+        assert bad.status_code == 422
+        assert bad.json()["fields"] == [
+            {"path": "value", "message": f"expected a finite number, got string {typed!r}"}
+        ]
     assert len(served.okra.key_result(kr.id).check_ins) == before
 
 
@@ -529,11 +530,14 @@ def test_bad_api_input_is_refused_with_field_paths(served: Served, client: httpx
     assert not_object.status_code == 422
     bad = client.post(
         path,
-        json={"value": "high", "confidence": 42, "effective_at": "someday", "colour": "red"},
+        json={"value": 1, "confidence": 42, "effective_at": "someday", "colour": "red"},
         headers=auth,
     )
     assert bad.status_code == 422
-    assert {f["path"] for f in bad.json()["fields"]} == {"colour", "value", "effective_at"}
+    assert {f["path"] for f in bad.json()["fields"]} == {"colour", "effective_at"}
+    mistyped = client.post(path, json={"value": "high", "colour": "red"}, headers=auth)
+    assert mistyped.status_code == 422  # a wrong JSON type, and the unknown field too
+    assert {f["path"] for f in mistyped.json()["fields"]} == {"colour", "value"}
     off_scale = client.post(path, json={"value": 3, "confidence": 42}, headers=auth)
     assert off_scale.status_code == 422
     assert [f["path"] for f in off_scale.json()["fields"]] == ["confidence"]

@@ -124,6 +124,7 @@ from .plugins._notification import Channel, DeliveryError, Notification
 from .plugins._sources import SECRET_ENV_PREFIX
 from .plugins._types import (
     SEVERITIES,
+    AccessPolicy,
     CliCommand,
     Exporter,
     LintFinding,
@@ -231,6 +232,7 @@ __all__ = [
     "STRETCH_ATTAINMENT",
     "TREE_SIGNER",
     "AbandonedObjective",
+    "AccessPolicy",
     "Action",
     "ActionPlaced",
     "ActionProposed",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 from .plugins._types import (
+    AccessPolicy,
     CliCommand,
     Exporter,
     LintRule,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROJECT",
     "hookspec",
+    "okra_access_policies",
     "okra_cli_commands",
     "okra_event_recorded",
     "okra_event_types",
@@ -119,6 +121,28 @@ def okra_web_routes() -> Iterable[WebRoute]:
             def okra_web_routes():
                 return [WebRoute(name="example.ping", path="/ping",
                                  handler=lambda request: PlainTextResponse("pong"))]
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def okra_access_policies() -> Iterable[AccessPolicy]:
+    """Policies on who may issue which command: :class:`okra_core.AccessPolicy`.
+
+    An :class:`okra_core.Okra` opened without an ``authorizer`` asks each policy for
+    an authorizer for its store; a command is allowed only when every one given
+    allows it. An ``authorizer=`` passed to ``Okra`` replaces them all.
+
+    Example:
+        ::
+
+            @hookimpl
+            def okra_access_policies():
+                def no_seals(actor, command, target):
+                    return command != "seal"
+
+                return [AccessPolicy(name="example.no-seals",
+                                     authorizer_for=lambda url: no_seals)]
     """
     raise NotImplementedError
 

@@ -1,7 +1,10 @@
 """okra's web UI, JSON API and API tokens, as a built-in plugin.
 
-It adds ``okra serve`` and ``okra token create|list|revoke`` to the command line
-(``okra_cli_commands``), and mounts every plugin's ``okra_web_routes`` in the app.
+It adds ``okra serve``, ``okra token create|list|revoke`` and ``okra user`` to the
+command line (``okra_cli_commands``), mounts every plugin's ``okra_web_routes`` in
+the app, and gives okra the team's roles as an access policy
+(``okra_access_policies``): once a store has users, every ``Okra`` opened on it,
+here or in Python, refuses what the actor's role does not allow.
 The commands load without the ``web`` extra; ``okra serve`` says how to install
 it when Starlette, Jinja2 or uvicorn are missing.
 """
@@ -16,7 +19,18 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from okra_adapters.cli._base import FilePath
-from okra_core import CliCommand, PluginError, StorageError, hookimpl, redact_url
+from okra_core import (
+    AccessPolicy,
+    Authorizer,
+    CliCommand,
+    PluginError,
+    StorageError,
+    hookimpl,
+    redact_url,
+)
+
+from ._defaults import default_users_path
+from ._user_cli import open_users, user
 
 if TYPE_CHECKING:
     from ._tokens import IssuedToken, Token, TokenStore, default_tokens_path
@@ -97,12 +111,28 @@ _TOKENS_OPTION = click.option(
     multiple=True,
     help="another Host name to answer besides 127.0.0.1, localhost and --host (repeatable)",
 )
+@click.option(
+    "--trust-header",
+    "trust_header",
+    metavar="HEADER",
+    default=None,
+    help="take the signed-in user's name from this header (e.g. X-Forwarded-User), "
+    "only from a reverse proxy on loopback",
+)
 @_TOKENS_OPTION
-def serve(host: str, port: int, allowed: tuple[str, ...], tokens_path: str | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    allowed: tuple[str, ...],
+    trust_header: str | None,
+    tokens_path: str | None,
+) -> None:
     """Serve the web UI and the JSON API of the store.
 
-    Forms record changes as --actor (or $OKRA_ACTOR); the API's writes need a
-    token from `okra token create`. The API's description is at /api/openapi.json.
+    Without users (`okra user add`), forms record changes as --actor (or
+    $OKRA_ACTOR); with users, everyone signs in at /login and forms act as them.
+    The API's writes need a token from `okra token create`. The API's description
+    is at /api/openapi.json.
     """
     try:
         import uvicorn
@@ -112,12 +142,22 @@ def serve(host: str, port: int, allowed: tuple[str, ...], tokens_path: str | Non
     from ._app import LOCAL_HOSTS
 
     hosts = [*LOCAL_HOSTS, *allowed, *([host] if host not in ("0.0.0.0", "::") else [])]
-    app = create_app(sess.okra, _token_store(tokens_path), actor=sess.actor, hosts=hosts)
-    click.echo(
-        f"okra serves {redact_url(sess.url)} at http://{host}:{port}/ as {sess.actor}; "
-        "Ctrl+C stops it"
+    users = open_users(sess.url)  # before the store opens, so its access policy sees the file
+    app = create_app(
+        sess.okra,
+        _token_store(tokens_path),
+        actor=sess.actor,
+        hosts=hosts,
+        users=users,
+        trust_header=trust_header,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    who = "signed-in users" if users.has_users() else sess.actor
+    click.echo(
+        f"okra serves {redact_url(sess.url)} at http://{host}:{port}/ as {who}; Ctrl+C stops it"
+    )
+    # The app reads X-Forwarded-* itself, from loopback peers only: uvicorn's own
+    # reading would replace the peer's address, which --trust-header must see.
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @click.group("token")
@@ -211,5 +251,25 @@ def revoke(token_id: str, tokens_path: str | None) -> None:
 
 @hookimpl
 def okra_cli_commands() -> list[CliCommand]:
-    """``okra serve`` and ``okra token``."""
-    return [CliCommand(name="serve", command=serve), CliCommand(name="token", command=token)]
+    """``okra serve``, ``okra token`` and ``okra user``."""
+    return [
+        CliCommand(name="serve", command=serve),
+        CliCommand(name="token", command=token),
+        CliCommand(name="user", command=user),
+    ]
+
+
+def _team_authorizer(url: str) -> Authorizer | None:
+    """The roles of the store's team, when a users file exists (never made here)."""
+    where = default_users_path()
+    if not where.is_file():
+        return None
+    from ._users import UserStore
+
+    return UserStore(where, url).authorizer()
+
+
+@hookimpl
+def okra_access_policies() -> list[AccessPolicy]:
+    """The team's roles (see :mod:`okra_adapters.web._roles`)."""
+    return [AccessPolicy(name="web.roles", authorizer_for=_team_authorizer)]

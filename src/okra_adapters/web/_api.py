@@ -4,10 +4,13 @@ One table, :data:`ENDPOINTS`, declares every endpoint: its route, whether it
 writes, and what it takes and answers. The routes and the OpenAPI document are
 both made from it, so the document cannot leave an endpoint out.
 
-Reads are open, like the pages. Writes need ``Authorization: Bearer TOKEN``
+Reads are open, like the pages (unless the store has a team: then they need a
+token or a signed-in session, see ``_auth``). Writes need ``Authorization: Bearer TOKEN``
 (a token from ``okra token create``) and are recorded as the token's actor. The
 API reads no cookies, so a page on another site cannot make a browser write
-through it. Errors are ``{"error": ..., "fields": [{"path": ..., "message": ...}]}``.
+through it. A write's fields must have the JSON types their schemas name
+(``_strict``): ``{"value": "12"}`` is refused, as the Python API refuses it.
+Errors are ``{"error": ..., "fields": [{"path": ..., "message": ...}]}``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from okra_core import ActionStatus, CheckInSource, Okra, OkraError, ValidationEr
 from . import _commands as commands
 from ._common import Reading, error_body, error_status, pick_cycle, reading, web_state
 from ._security import bearer
+from ._strict import check_body
 
 __all__ = ["ENDPOINTS", "Endpoint", "api_routes"]
 
@@ -252,7 +256,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         writes=True,
         body={
-            "value": _NUMBER_OR_STRING,
+            "value": {"type": "number"},
             "confidence": _NUMBER_OR_STRING,
             "narrative": _STRING,
             "effective_at": {"type": "string", "format": "date-time"},
@@ -394,6 +398,7 @@ def _endpoint(spec: Endpoint) -> Callable[[Request], Any]:
                 return parsed
             body = parsed
         try:
+            check_body(body, spec.body)
             read = reading(request, st.okra)
             data = await run_in_threadpool(spec.handler, st.okra, request, read, body, actor)
         except OkraError as exc:

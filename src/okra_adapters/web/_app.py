@@ -17,11 +17,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from okra_core import Okra, PluginError, WebRoute
 
 from ._api import api_routes
-from ._common import WebState
+from ._auth import SignIn, Throttle, auth_routes
+from ._common import WebState, signed_in
 from ._limits import DEFAULT_MAX_BODY, BodyLimit
 from ._pages import page_routes
 from ._security import Csrf
 from ._tokens import TokenStore
+from ._users import UserStore
 
 __all__ = ["create_app"]
 
@@ -47,6 +49,7 @@ def _environment() -> jinja2.Environment:
     env.filters["clamp"] = lambda v: max(0.0, min(100.0, float(v)))
     env.filters["day"] = lambda at: f"{at:%Y-%m-%d}"
     env.filters["when"] = lambda at: f"{at:%Y-%m-%d %H:%M} UTC"
+    env.globals["signed_in"] = signed_in  # base.html's header: who, and the sign-out form
     return env
 
 
@@ -115,6 +118,9 @@ def create_app(
     secret: bytes | None = None,
     hosts: Sequence[str] = LOCAL_HOSTS,
     max_body: int = DEFAULT_MAX_BODY,
+    users: UserStore | None = None,
+    trust_header: str | None = None,
+    throttle: Throttle | None = None,
 ) -> Starlette:
     """The web app for ``okra``.
 
@@ -127,11 +133,17 @@ def create_app(
         hosts: the ``Host`` names it answers (others get 400): loopback by default.
         max_body: the largest request body taken, in bytes; a larger one gets 413
             before it is read.
+        users: the store's team: once it has users, every page needs a signed-in
+            person (``/login``), the API a token, and forms act as the person.
+            The roles themselves are okra's authorizer's (see ``okra_access_policies``).
+        trust_header: a request header naming the signed-in user, believed only
+            from a loopback peer (a reverse proxy on the same machine).
+        throttle: counts failed sign-ins (a fresh one by default).
 
     Raises:
         PluginError: a plugin's web route takes a method and path the UI answers.
     """
-    routes: list[BaseRoute] = [*page_routes(), *api_routes()]
+    routes: list[BaseRoute] = [*page_routes(), *api_routes(), *auth_routes()]
     taken = {
         (method, route.path)
         for route in routes
@@ -150,6 +162,11 @@ def create_app(
             Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
             Middleware(_SecurityHeaders),
             Middleware(BodyLimit, max_bytes=max_body),
+            *(
+                [Middleware(SignIn, users=users, tokens=tokens, trust_header=trust_header)]
+                if users is not None
+                else []
+            ),
         ],
     )
     app.state.okra = okra  # for plugins' handlers: request.app.state.okra
@@ -159,6 +176,8 @@ def create_app(
         actor=actor,
         csrf=Csrf(secret if secret is not None else secrets.token_bytes(32)),
         templates=_environment(),
+        users=users,
+        throttle=throttle if throttle is not None else Throttle(),
     )
     app.state.okra_plugin_pages = _plugin_pages(okra)
     return app

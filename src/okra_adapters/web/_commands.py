@@ -8,6 +8,7 @@ anything.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -80,10 +81,13 @@ class _Fields:
             self.errors.append(FieldError(name, f"expected a number, got {type(value).__name__}"))
             return None
         try:
-            return float(value)
-        except ValueError:
-            self.errors.append(FieldError(name, f"expected a number, got {value!r}"))
+            number = float(value)
+        except (ValueError, OverflowError):
+            number = math.nan
+        if not math.isfinite(number):  # "nan", "inf" and 1e309 are no measurements
+            self.errors.append(FieldError(name, f"expected a finite number, got {value!r}"))
             return None
+        return number
 
     def value(self, name: str, key_result: KeyResult | None) -> float | None:
         """A key result's value: a number, or text as typed (``42%``, ``done``, ``1,250``)."""
@@ -103,9 +107,11 @@ class _Fields:
             return None
         if isinstance(value, str):
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 return value.strip()
+            if math.isfinite(number):
+                return number
         return self.number(name)
 
     def instant(self, name: str) -> Any:

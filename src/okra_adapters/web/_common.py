@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import jinja2
@@ -26,7 +26,12 @@ from okra_core import (
 from ._security import Csrf
 from ._tokens import TokenStore
 
+if TYPE_CHECKING:
+    from ._auth import Throttle
+    from ._users import User, UserStore
+
 __all__ = [
+    "USER_KEY",
     "Reading",
     "WebState",
     "error_body",
@@ -35,6 +40,7 @@ __all__ = [
     "pick_cycle",
     "reading",
     "request_actor",
+    "signed_in",
     "web_state",
 ]
 
@@ -49,6 +55,8 @@ class WebState:
         actor: who the forms' changes are recorded as.
         csrf: the forms' CSRF tokens.
         templates: the Jinja2 environment (autoescaping on).
+        users: the store's team, when ``okra serve`` has one to sign in.
+        throttle: the failed sign-ins counted so far.
     """
 
     okra: Okra
@@ -56,6 +64,8 @@ class WebState:
     actor: str
     csrf: Csrf
     templates: jinja2.Environment
+    users: UserStore | None = None
+    throttle: Throttle | None = None
 
 
 def web_state(request: Request) -> WebState:
@@ -67,9 +77,21 @@ def web_state(request: Request) -> WebState:
 def request_actor(request: Request) -> str:
     """Who a page's form acts as: the one place the pages ask.
 
-    Today that is the actor ``okra serve`` was started as.
+    The signed-in person when the store has users; else the actor ``okra serve``
+    was started as.
     """
-    return web_state(request).actor
+    user = signed_in(request)
+    return user.name if user is not None else web_state(request).actor
+
+
+USER_KEY = "okra.user"
+"""Where the request's signed-in user is kept in the ASGI scope (see ``_auth.SignIn``)."""
+
+
+def signed_in(request: Request) -> User | None:
+    """The person signed in for ``request`` (None: nobody, or a store without users)."""
+    user: User | None = request.scope.get(USER_KEY)
+    return user
 
 
 def parse_instant(field: str, raw: str, now: datetime) -> datetime | None:

@@ -17,20 +17,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
 
-from okra_core import FieldError, NotFoundError, ValidationError, default_data_dir, redact_url
+from okra_core import FieldError, NotFoundError, ValidationError, redact_url
 
-__all__ = ["IssuedToken", "Token", "TokenStore", "default_tokens_path"]
+from ._defaults import default_tokens_path
+
+__all__ = [
+    "IssuedToken",
+    "StoreFile",
+    "Token",
+    "TokenStore",
+    "default_tokens_path",
+]
 
 _SCHEMA = """
 create table if not exists okra_web_tokens (
@@ -47,12 +54,41 @@ create table if not exists okra_web_tokens (
 """
 
 
-def default_tokens_path() -> Path:
-    """``$OKRA_WEB_TOKENS``, else ``web-tokens.sqlite`` in okra's data folder."""
-    configured = os.environ.get("OKRA_WEB_TOKENS", "").strip()
-    if configured:
-        return Path(configured).expanduser()
-    return default_data_dir() / "web-tokens.sqlite"
+class StoreFile:
+    """An SQLite file of the web adapter's own, whose rows belong to one okra store.
+
+    Args:
+        path: the SQLite file (made if missing), or ``":memory:"``.
+        store_url: the okra store; rows are kept under its URL, password hidden.
+        schema: the statements that make its tables, if missing.
+    """
+
+    def __init__(self, path: Path | str, store_url: str, schema: Sequence[str]) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.store = redact_url(store_url)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        with self._lock:
+            self._db.execute("pragma busy_timeout = 5000")
+            for statement in schema:
+                self._db.execute(statement)
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("begin immediate")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("rollback")
+                raise
+            self._db.execute("commit")
 
 
 def _hash(secret: str) -> str:
@@ -98,7 +134,7 @@ class IssuedToken:
     secret: str
 
 
-class TokenStore:
+class TokenStore(StoreFile):
     """The API tokens of one okra store, in an SQLite file.
 
     Args:
@@ -107,30 +143,7 @@ class TokenStore:
     """
 
     def __init__(self, path: Path | str, store_url: str) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.store = redact_url(store_url)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        with self._lock:
-            self._db.execute("pragma busy_timeout = 5000")
-            self._db.execute(_SCHEMA)
-
-    def close(self) -> None:
-        """Close the file."""
-        self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("begin immediate")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("rollback")
-                raise
-            self._db.execute("commit")
+        super().__init__(path, store_url, [_SCHEMA])
 
     def issue(self, name: str, *, actor: str, issued_by: str) -> IssuedToken:
         """Issue a token named ``name`` that acts as ``actor``.

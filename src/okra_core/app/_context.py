@@ -35,7 +35,7 @@ from ._state import LiveState
 if TYPE_CHECKING:
     from ._okra import Okra
 
-__all__ = ["Authorizer", "Collaborator", "Context", "allow_all"]
+__all__ = ["Authorizer", "Collaborator", "Context", "allow_all", "policies_authorizer"]
 
 Authorizer = Callable[[str, str, "Entity | None"], bool]
 """``authorizer(actor, command, target) -> allowed``.
@@ -51,6 +51,28 @@ T = TypeVar("T", bound=Entity)
 def allow_all(actor: str, command: str, target: Entity | None) -> bool:
     """The default authorizer: everyone may do everything."""
     return True
+
+
+def policies_authorizer(plugins: Plugins, url: str) -> Authorizer:
+    """The plugins' access policies for the store at ``url``, as one authorizer.
+
+    A command is allowed when every policy that has a say about the store allows
+    it; with none, everyone may do everything (:func:`allow_all`).
+    """
+    found = [
+        authorizer
+        for policy in plugins.access_policies().values()
+        if (authorizer := policy.authorizer_for(url)) is not None
+    ]
+    if not found:
+        return allow_all
+    if len(found) == 1:
+        return found[0]
+
+    def every(actor: str, command: str, target: Entity | None) -> bool:
+        return all(authorizer(actor, command, target) for authorizer in found)
+
+    return every
 
 
 class Context:

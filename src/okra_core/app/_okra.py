@@ -29,7 +29,7 @@ from ..store._log import Log
 from ..store._signing import signer_from
 from ..store._store import EventStoreApp, default_store_url, open_store, redact_url
 from ._action_commands import ActionCommands
-from ._context import Authorizer, Context, allow_all
+from ._context import Authorizer, Context, policies_authorizer
 from ._cycle_commands import CycleCommands
 from ._ingest import Importer
 from ._inputs import When
@@ -82,7 +82,8 @@ class Okra:
     Args:
         url: where the events are stored.
         clock: where "now" comes from (default: the system clock, UTC).
-        authorizer: decides whether an actor may issue a command (default: all may).
+        authorizer: decides whether an actor may issue a command (default: the
+            plugins' access policies, see ``okra_access_policies``; without any, all may).
         registry: the event types to know (default: okra's own).
         settings: extra eventsourcing settings, e.g. ``{"CIPHER_KEY": ...}`` or
             ``{"COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor"}``.
@@ -146,7 +147,11 @@ class Okra:
             codec=self._codec,
             plugins=self.plugins,
             clock=self.clock,
-            authorizer=authorizer if authorizer is not None else allow_all,
+            authorizer=(
+                authorizer
+                if authorizer is not None
+                else policies_authorizer(self.plugins, self._shown_url)
+            ),
         )
         self._cycles = CycleCommands(ctx)
         self._objectives = ObjectiveCommands(ctx)

@@ -23,6 +23,7 @@ from ..domain._errors import PluginError, ValidationError
 from ..domain._events import CORE_EVENTS, Event, EventRegistry
 from ._installed import EntryPoint, entry_points
 from ._types import (
+    AccessPolicy,
     CliCommand,
     Exporter,
     LintRule,
@@ -313,6 +314,10 @@ class Plugins:
     def web_routes(self) -> dict[str, WebRoute]:
         """Web routes by name (:class:`PluginError` if two plugins claim one)."""
         return self._unique("okra_web_routes", WebRoute, "web route")
+
+    def access_policies(self) -> dict[str, AccessPolicy]:
+        """Access policies by name (:class:`PluginError` if two plugins claim one)."""
+        return self._unique("okra_access_policies", AccessPolicy, "access policy")
 
     def exporters(self) -> dict[str, Exporter]:
         """Exporters by name (:class:`PluginError` if two plugins claim one)."""

@@ -16,12 +16,14 @@ from uuid import UUID
 import attrs
 
 if TYPE_CHECKING:
+    from ..app._context import Authorizer
     from ..app._okra import Okra
     from ..store._store import ReadModelStore
     from ._notification import Channel
 
 __all__ = [
     "SEVERITIES",
+    "AccessPolicy",
     "CliCommand",
     "Exporter",
     "LintFinding",
@@ -178,6 +180,22 @@ class WebRoute:
     def _check_path(self, attribute: attrs.Attribute[str], value: str) -> None:
         if not value.startswith("/"):
             raise ValueError(f"WebRoute.path: expected a path starting with '/', got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class AccessPolicy:
+    """Who may issue which command on a store, decided by a plugin.
+
+    Attributes:
+        name: a unique name for the policy (``web.roles``).
+        authorizer_for: ``authorizer_for(store_url) -> Authorizer | None``: the
+            authorizer for the store at that URL (its password hidden), or None when
+            the policy has nothing to say about that store. Called once when an
+            :class:`~okra_core.Okra` opens without an ``authorizer`` of its own.
+    """
+
+    name: str = attrs.field(validator=_name)
+    authorizer_for: Callable[[str], Authorizer | None] = attrs.field(validator=_callable)
 
 
 @attrs.frozen(kw_only=True)
