@@ -20,6 +20,7 @@ from ._api import api_routes
 from ._common import WebState
 from ._limits import DEFAULT_MAX_BODY, BodyLimit
 from ._pages import page_routes
+from ._routine import routine_routes
 from ._security import Csrf
 from ._tokens import TokenStore
 
@@ -131,7 +132,7 @@ def create_app(
     Raises:
         PluginError: a plugin's web route takes a method and path the UI answers.
     """
-    routes: list[BaseRoute] = [*page_routes(), *api_routes()]
+    routes: list[BaseRoute] = [*page_routes(), *routine_routes(), *api_routes()]
     taken = {
         (method, route.path)
         for route in routes
