@@ -142,6 +142,7 @@ def test_plan_a_cycle(site: Site, client: httpx.Client) -> None:
     assert done.headers["location"] == f"/cycles/{cycle.id}"
     assert (cycle.starts_at.date(), cycle.ends_at.date()) == (date(2026, 10, 1), date(2027, 1, 1))
     assert written[0]["actor"] == ACTOR
+    assert "2026-10-01 to 2026-12-31" in client.get(f"/cycles/{cycle.id}").text  # the last day
 
 
 def test_start_a_cycle(site: Site, client: httpx.Client) -> None:

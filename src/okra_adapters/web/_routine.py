@@ -12,6 +12,7 @@ nothing is written. The form readers are in :mod:`._routine_forms`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +42,11 @@ __all__ = ["routine_routes"]
 # --- pages -------------------------------------------------------------------------
 
 
+def last_day(cycle: Cycle) -> date:
+    """The last day a cycle includes (it ends at the start of the next day, UTC)."""
+    return (cycle.ends_at - timedelta(microseconds=1)).date()
+
+
 def cycles_page(request: Request, st: WebState, read: Reading) -> tuple[str, Context]:
     """Every cycle, with the form to plan the next one."""
     world = st.okra.world(**read.kwargs)
@@ -50,6 +56,7 @@ def cycles_page(request: Request, st: WebState, read: Reading) -> tuple[str, Con
         "cycles": cycles,
         "counts": counts,
         "cycle_options": [(str(c.id), c.name) for c in cycles],
+        "last_day": last_day,
     }
 
 
@@ -78,6 +85,7 @@ def cycle_page(request: Request, st: WebState, read: Reading) -> tuple[str, Cont
         "kinds": [(k.value, k.value) for k in ObjectiveKind],
         "rollups": [(r.value, _ROLLUPS[r]) for r in RollupPolicy],
         "default_owner": request_actor(request),
+        "last_day": last_day,
     }
 
 
@@ -86,7 +94,7 @@ def close_page(request: Request, st: WebState, read: Reading) -> tuple[str, Cont
     world = st.okra.world(**read.kwargs)
     cycle = _cycle_in(world, st, _ref(request))
     card = st.okra.scorecard(cycle.id, **read.kwargs)
-    return "cycle_close.html", {"cycle": cycle, "card": card}
+    return "cycle_close.html", {"cycle": cycle, "card": card, "last_day": last_day}
 
 
 def _parents(world: World, objective: Objective) -> list[tuple[str, str]]:
