@@ -99,7 +99,8 @@ def _refused(response: httpx.Response, form_id: str, field: str, message: str) -
     """
     assert response.status_code == 422, response.text
     form = html.unescape(response.text.split(f'id="{form_id}"')[1].split("</form>")[0])
-    assert f"<li>{field}: " in form  # in the list at the top
+    # In the list at the top too: by name, or (a grade's path is not for people) alone.
+    assert (f"<li>{field}: " if "[" not in field else f"<li>{message}") in form
     if f'name="{field}"' not in form:
         assert f"<li>{field}: {message}" in form
         return form
@@ -175,7 +176,7 @@ def test_close_a_cycle_with_a_grade_override(site: Site, client: httpx.Client) -
     assert 'value="0.8"' in form
     assert written == []
     odd, written = _post(site, client, page, action, {score: "lots"})
-    _refused(odd, "close", score, "expected a number")
+    _refused(odd, "close", score, "got 'lots'")
     assert written == []
     done, written = _post(
         site, client, page, action, {score: "0.8", rationale: "the big deal signed on the 30th"}
@@ -320,6 +321,16 @@ def test_align_under_a_parent_picked_from_the_list(site: Site, client: httpx.Cli
     )
     _refused(loop, "align", "parent", "")
     assert written == []
+    missing, written = _post(site, client, page, f"/objectives/{child.id}/unalignment", {})
+    assert missing.status_code == 422
+    assert "<li>parent: expected the parent to unlink from</li>" in missing.text
+    assert written == []
+    done, written = _post(
+        site, client, page, f"/objectives/{child.id}/unalignment", {"parent": str(parent.id)}
+    )
+    assert done.status_code == 303
+    assert [r["type"] for r in written] == ["okra.objective.unaligned"]
+    assert okra.objective(child.id).alignments == ()
 
 
 # --- key results ---------------------------------------------------------------------
@@ -422,7 +433,7 @@ def test_measure_and_replace_a_baseline(site: Site, client: httpx.Client) -> Non
     action = f"/key-results/{kr.id}/baseline"
     assert "Set the baseline" in client.get(page).text
     bad, written = _post(site, client, page, action, {"baseline": "five"})
-    _refused(bad, f"baseline-{kr.id}", "baseline", "expected a number")
+    _refused(bad, f"baseline-{kr.id}", "baseline", "got 'five'")
     assert written == []
     done, written = _post(site, client, page, action, {"baseline": "5"})
     assert [r["type"] for r in written] == ["okra.key_result.baseline_measured"]
@@ -461,3 +472,7 @@ def test_the_routine_pages_answer_and_link_each_other(site: Site, client: httpx.
         assert client.get(missing).status_code == 404
     past = client.get(f"/objectives/{objective.id}/setup?as_of=2026-10-13").text
     assert 'id="add-kr"' not in past  # no forms while looking back
+    for early in (f"/objectives/{objective.id}/setup", f"/cycles/{objective.cycle_id}"):
+        before = client.get(f"{early}?as_of=2026-09-01")
+        assert before.status_code == 404
+        assert "Not there yet at that date" in before.text

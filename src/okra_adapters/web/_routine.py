@@ -60,8 +60,11 @@ def cycles_page(request: Request, st: WebState, read: Reading) -> tuple[str, Con
     }
 
 
-def _cycle_in(world: World, st: WebState, ref: str) -> Cycle:
-    return world.cycle(st.okra.cycle(ref).id)
+def _cycle_in(read: Reading, st: WebState, ref: str) -> Cycle:
+    """The cycle ``ref`` names, as of the request's instant (NotFoundError before it was)."""
+    cycle = st.okra.state(st.okra.cycle(ref).id, **read.kwargs)
+    assert isinstance(cycle, Cycle)
+    return cycle
 
 
 _ROLLUPS = {
@@ -74,7 +77,7 @@ _ROLLUPS = {
 def cycle_page(request: Request, st: WebState, read: Reading) -> tuple[str, Context]:
     """One cycle: its objectives, the form to draft one, and starting or closing it."""
     world = st.okra.world(**read.kwargs)
-    cycle = _cycle_in(world, st, _ref(request))
+    cycle = _cycle_in(read, st, _ref(request))
     objectives = world.objectives(cycle_id=cycle.id)
     return "cycle.html", {
         "cycle": cycle,
@@ -91,8 +94,7 @@ def cycle_page(request: Request, st: WebState, read: Reading) -> tuple[str, Cont
 
 def close_page(request: Request, st: WebState, read: Reading) -> tuple[str, Context]:
     """The grades a cycle would close with, each open to an override with a rationale."""
-    world = st.okra.world(**read.kwargs)
-    cycle = _cycle_in(world, st, _ref(request))
+    cycle = _cycle_in(read, st, _ref(request))
     card = st.okra.scorecard(cycle.id, **read.kwargs)
     return "cycle_close.html", {"cycle": cycle, "card": card, "last_day": last_day}
 
@@ -112,6 +114,19 @@ def _parents(world: World, objective: Objective) -> list[tuple[str, str]]:
     return options
 
 
+_LINKS = {
+    AlignmentLink.CONTRIBUTES: "contributes (counts in its progress)",
+    AlignmentLink.SUPPORTS: "supports (shown, not counted)",
+}
+_METRICS = {
+    "change": "change: from a baseline to a target",
+    "stay_above": "stay above a threshold",
+    "stay_below": "stay below a threshold",
+    "range": "stay within a range",
+    "milestone": "milestone: done or not",
+}
+
+
 def objective_setup_page(request: Request, st: WebState, read: Reading) -> tuple[str, Context]:
     """An objective's set-up: wording, owner, status, alignment and key results."""
     return _setup_view(st, read, _ref(request))
@@ -119,7 +134,8 @@ def objective_setup_page(request: Request, st: WebState, read: Reading) -> tuple
 
 def _setup_view(st: WebState, read: Reading, ref: str) -> tuple[str, Context]:
     world = st.okra.world(**read.kwargs)
-    objective = world.objective(st.okra.objective(ref).id)
+    objective = st.okra.state(st.okra.objective(ref).id, **read.kwargs)
+    assert isinstance(objective, Objective)
     cycle = world.cycle_of(objective)
     labels: dict[UUID, str] = {}
     for parent in (world.get(a.parent_id) for a in objective.alignments):
@@ -133,8 +149,8 @@ def _setup_view(st: WebState, read: Reading, ref: str) -> tuple[str, Context]:
         "key_results": world.key_results(objective.id),
         "parents": _parents(world, objective),
         "labels": labels,
-        "links": [link.value for link in AlignmentLink],
-        "metric_kinds": forms.METRIC_KINDS,
+        "links": [(link.value, _LINKS[link]) for link in AlignmentLink],
+        "metric_kinds": [(kind, _METRICS[kind]) for kind in forms.METRIC_KINDS],
         "metric_fields": forms.METRIC_FIELDS,
         "owners": world.owners(),
         "open": objective.status in (ObjectiveStatus.DRAFT, ObjectiveStatus.ACTIVE)
@@ -277,6 +293,7 @@ def routine_routes() -> list[BaseRoute]:
         objective_form("closing", "close_objective", forms.close_objective, "close-objective"),
         objective_form("abandonment", "abandon_objective", forms.abandon_objective, "abandon"),
         objective_form("alignment", "align", forms.align, "align"),
+        objective_form("unalignment", "unalign", forms.unalign, "unalign"),
         objective_form(
             "key-results", "add_key_result", forms.add_key_result, "add-kr", _to_key_result
         ),

@@ -49,6 +49,7 @@ __all__ = [
     "retarget",
     "revise_objective",
     "start_cycle",
+    "unalign",
 ]
 
 METRIC_KINDS: tuple[str, ...] = ("change", "stay_above", "stay_below", "range", "milestone")
@@ -213,6 +214,16 @@ def align(okra: Okra, objective: str, data: Mapping[str, Any], *, actor: str) ->
         weight=1.0 if weight is None else weight,
         actor=actor,
     )
+
+
+def unalign(okra: Okra, objective: str, data: Mapping[str, Any], *, actor: str) -> Objective:
+    """Remove an objective's link to a ``parent``."""
+    f = _Fields(data, {"parent"}, okra)
+    parent = f.text("parent")
+    if parent is None:
+        f.errors.append(FieldError("parent", "expected the parent to unlink from"))
+    f.done()
+    return okra.unalign(objective, parent=parent or "", actor=actor)
 
 
 # --- key results -------------------------------------------------------------------
