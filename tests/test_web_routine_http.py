@@ -479,3 +479,48 @@ def test_the_routine_pages_answer_and_link_each_other(site: Site, client: httpx.
         before = client.get(f"{early}?as_of=2026-09-01")
         assert before.status_code == 404
         assert "Not there yet at that date" in before.text
+
+
+def test_reweight_a_key_result(site: Site, client: httpx.Client) -> None:
+    okra = site.okra
+    kr = _key_result(okra)
+    page = f"/objectives/{kr.objective_id}/setup"
+    action = f"/key-results/{kr.id}/weight"
+    bad, written = _post(site, client, page, action, {"weight": "heavy"})
+    section = bad.text.split(f'id="kr-{kr.id}"')[1]
+    assert '<details class="goalposts" open>' in section.split("</details>")[0]  # shown open
+    _refused(bad, f"weight-{kr.id}", "weight", "got 'heavy'")
+    assert written == []
+    done, written = _post(site, client, page, action, {"weight": "2", "reason": "it matters more"})
+    assert done.status_code == 303
+    assert [r["type"] for r in written] == ["okra.key_result.reweighted"]
+    assert okra.key_result(kr.id).weight == 2.0
+
+
+def test_continue_an_objective_in_a_later_cycle(site: Site, client: httpx.Client) -> None:
+    okra = site.okra
+    cycle = _cycle(okra)
+    objective = _objective(okra, cycle)
+    later = okra.plan_cycle(
+        f"Q-{next(_names)}", start=date(2027, 1, 1), end=date(2027, 3, 31), actor=ACTOR
+    )
+    page = f"/objectives/{objective.id}/setup"
+    offered = client.get(page).text.split('id="continue"')[1].split("</form>")[0]
+    assert f'<option value="{later.id}">{later.name}</option>' in offered
+    assert f'value="{cycle.id}"' not in offered  # not into its own cycle
+    action = f"/objectives/{objective.id}/continuation"
+    bad, written = _post(site, client, page, action, {"cycle": str(later.id), "mode": "copy"})
+    _refused(bad, "continue", "mode", "copy")
+    assert written == []
+    done, written = _post(site, client, page, action, {"cycle": str(later.id), "mode": "clone"})
+    assert done.status_code == 303
+    assert [r["type"] for r in written] == [
+        "okra.objective.drafted",
+        "okra.objective.continued",
+        "okra.key_result.defined",
+        "okra.key_result.continued",
+    ]
+    copy = next(o for o in okra.objectives(cycle=later) if o.title == objective.title)
+    assert copy.continues is not None
+    assert copy.continues.from_objective_id == objective.id
+    assert done.headers["location"] == f"/objectives/{copy.id}/setup"

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from okra_core import (
     AlignmentLink,
+    ContinuationMode,
     Cycle,
     CycleStatus,
     KeyResult,
@@ -118,6 +119,11 @@ _LINKS = {
     AlignmentLink.CONTRIBUTES: "contributes (counts in its progress)",
     AlignmentLink.SUPPORTS: "supports (shown, not counted)",
 }
+_MODES = {
+    ContinuationMode.CARRY_OVER: "carry over: the key results not met, from where they are",
+    ContinuationMode.CLONE: "clone: every key result, baselines measured afresh",
+    ContinuationMode.EXTEND: "extend: every key result, unchanged",
+}
 _METRICS = {
     "change": "change: from a baseline to a target",
     "stay_above": "stay above a threshold",
@@ -153,6 +159,14 @@ def _setup_view(st: WebState, read: Reading, ref: str) -> tuple[str, Context]:
         "metric_kinds": [(kind, _METRICS[kind]) for kind in forms.METRIC_KINDS],
         "metric_fields": forms.METRIC_FIELDS,
         "owners": world.owners(),
+        "later_cycles": [
+            (str(c.id), c.name)
+            for c in world.cycles()
+            if c.id != cycle.id
+            and c.starts_at >= cycle.starts_at
+            and c.status is not CycleStatus.CLOSED
+        ],
+        "modes": [(mode.value, _MODES[mode]) for mode in ContinuationMode],
         "open": objective.status in (ObjectiveStatus.DRAFT, ObjectiveStatus.ACTIVE)
         and cycle.status is not CycleStatus.CLOSED,
     }
@@ -295,8 +309,16 @@ def routine_routes() -> list[BaseRoute]:
         objective_form("alignment", "align", forms.align, "align"),
         objective_form("unalignment", "unalign", forms.unalign, "unalign"),
         objective_form(
+            "continuation",
+            "continue_objective",
+            forms.continue_objective,
+            "continue",
+            lambda objective: f"/objectives/{objective.id}/setup",
+        ),
+        objective_form(
             "key-results", "add_key_result", forms.add_key_result, "add-kr", _to_key_result
         ),
         key_result_form("target", "retarget", forms.retarget),
         key_result_form("baseline", "rebaseline", forms.rebaseline),
+        key_result_form("weight", "reweight", forms.reweight),
     ]

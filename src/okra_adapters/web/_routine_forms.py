@@ -42,12 +42,14 @@ __all__ = [
     "align",
     "close_cycle",
     "close_objective",
+    "continue_objective",
     "draft_objective",
     "plan_cycle",
     "reassign_objective",
     "rebaseline",
     "retarget",
     "revise_objective",
+    "reweight",
     "start_cycle",
     "unalign",
 ]
@@ -226,6 +228,20 @@ def unalign(okra: Okra, objective: str, data: Mapping[str, Any], *, actor: str) 
     return okra.unalign(objective, parent=parent or "", actor=actor)
 
 
+def continue_objective(
+    okra: Okra, objective: str, data: Mapping[str, Any], *, actor: str
+) -> Objective:
+    """Continue an objective into a later ``cycle`` as a new draft: ``mode`` says how."""
+    f = _Fields(data, {"cycle", "mode"}, okra)
+    cycle = f.text("cycle")
+    if cycle is None:
+        f.errors.append(FieldError("cycle", "expected the cycle to continue it in"))
+    f.done()
+    return okra.continue_objective(
+        objective, cycle=cycle or "", mode=f.text("mode") or "carry_over", actor=actor
+    )
+
+
 # --- key results -------------------------------------------------------------------
 
 
@@ -314,3 +330,12 @@ def rebaseline(okra: Okra, key_result: str, data: Mapping[str, Any], *, actor: s
     if isinstance(current.metric, Change) and current.metric.baseline is None:
         return okra.measure_baseline(key_result, baseline=baseline, actor=actor)
     return okra.rebaseline(key_result, baseline=baseline, reason=_text(data, "reason"), actor=actor)
+
+
+def reweight(okra: Okra, key_result: str, data: Mapping[str, Any], *, actor: str) -> KeyResult:
+    """Give a key result a new ``weight`` in its objective's rollup, with an optional ``reason``."""
+    f = _Fields(data, {"weight", "reason"}, okra)
+    weight = f.number("weight", required=True)
+    f.done()
+    assert weight is not None
+    return okra.reweight(key_result, weight=weight, reason=_text(data, "reason"), actor=actor)
