@@ -21,6 +21,7 @@ from ._auth import SignIn, Throttle, auth_routes
 from ._common import WebState, signed_in
 from ._limits import DEFAULT_MAX_BODY, BodyLimit
 from ._pages import page_routes
+from ._routine import routine_routes
 from ._security import Csrf
 from ._tokens import TokenStore
 from ._users import UserStore
@@ -143,7 +144,7 @@ def create_app(
     Raises:
         PluginError: a plugin's web route takes a method and path the UI answers.
     """
-    routes: list[BaseRoute] = [*page_routes(), *api_routes(), *auth_routes()]
+    routes: list[BaseRoute] = [*page_routes(), *routine_routes(), *api_routes(), *auth_routes()]
     taken = {
         (method, route.path)
         for route in routes
