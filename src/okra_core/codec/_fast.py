@@ -91,10 +91,17 @@ def _steps(
             continue
         if not field.init or field.alias != field.name or not field.name.isidentifier():
             return None
-        step = (field.name, _plan(converter, hints[field.name]))
+        hint = hints[field.name]
+        if hint is UUID and field.name not in _OWN_IDS:
+            step: Step = (field.name, entity_uuid)  # a reference: the same id again and again
+        else:
+            step = (field.name, _plan(converter, hint))
         (required if field.default is attrs.NOTHING else optional).append(step)
     return required, optional
 
+
+# Fields holding the id of the thing itself (new each time: not worth remembering).
+_OWN_IDS: Final = frozenset({"id", "check_in_id", "task_id"})
 
 # Checked in the generated code itself, without a call: the commonest fields.
 _INLINE: Final = {str: "str", int: "int", bool: "bool", float: "float"}
