@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import jinja2
@@ -49,6 +50,8 @@ def _environment() -> jinja2.Environment:
     env.filters["num"] = _num
     env.filters["clamp"] = lambda v: max(0.0, min(100.0, float(v)))
     env.filters["day"] = lambda at: f"{at:%Y-%m-%d}"
+    # A cycle's end is the first instant after it: show the last day it includes.
+    env.filters["last_day"] = lambda end: f"{end - timedelta(microseconds=1):%Y-%m-%d}"
     env.filters["when"] = lambda at: f"{at:%Y-%m-%d %H:%M} UTC"
     env.globals["signed_in"] = signed_in  # base.html's header: who, and the sign-out form
     return env
