@@ -484,3 +484,23 @@ def test_explain_a_cycle(okra: Okra, clock: ManualClock, quarter: Quarter) -> No
         ("Grow", None, False),
     ]
     assert why.formula == "(1 x 0.5) / (1) = 0.5; 1 objective(s) without progress left out"
+
+
+def test_a_past_world_is_kept_until_the_log_moves(
+    okra: Okra, clock: ManualClock, quarter: Quarter
+) -> None:
+    weekly_check_ins(okra, clock, quarter, [20, 16])
+    then = clock.now() - DAY
+    first = okra.world(as_of=then)
+    assert okra.world(as_of=then) is first  # the same question: not folded again
+    kr = quarter.key_result.id
+    before = first.key_result(kr)
+    # A check-in backdated to before `then` moves the log: the next answer counts it.
+    okra.check_in(kr, value=4, effective_at=then - DAY, actor="bo")
+    later = okra.world(as_of=then)
+    assert later is not first
+    assert len(later.key_result(kr).check_ins) == len(before.check_ins) + 1
+    okra.rebuild()
+    rebuilt = okra.world(as_of=then)
+    assert rebuilt is not later
+    assert rebuilt.key_result(kr) == later.key_result(kr)

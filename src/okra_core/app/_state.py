@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
 from typing import Final
 from uuid import UUID
@@ -68,6 +68,7 @@ class LiveState:
         # at once for a query about the past; kept up to date once loaded.
         self._histories: dict[UUID, EntityHistory] = {}
         self._all_histories = False
+        self._last_world: tuple[Hashable, World] | None = None
 
     # --- following the log -----------------------------------------------------------
 
@@ -157,6 +158,7 @@ class LiveState:
         self.check_in_key_result.clear()
         self._histories.clear()
         self._all_histories = False
+        self._last_world = None
         self.position = self._saved_position = 0
         self._ahead.clear()
         self._restored = True
@@ -279,7 +281,15 @@ class LiveState:
         return history
 
     def world_at(self, at: datetime, known: datetime | None) -> World:
-        """Every entity as of ``at`` (as known at ``known``), those that existed then."""
+        """Every entity as of ``at`` (as known at ``known``), those that existed then.
+
+        The last world made is kept until the log moves on: the same question
+        asked again (a page reloaded, a report and its details) is not folded
+        again.
+        """
+        key = (at, known, self.position, frozenset(self._ahead))
+        if self._last_world is not None and self._last_world[0] == key:
+            return self._last_world[1]
         self._load_histories()
         # In the order of self.states: the order of their first events in the log.
         states = {
@@ -287,7 +297,9 @@ class LiveState:
             for entity_id in self.states
             if (state := _as_of(self._histories[entity_id], at, known)) is not None
         }
-        return World(states, at=at, known_at=known)
+        world = World(states, at=at, known_at=known)
+        self._last_world = (key, world)
+        return world
 
     def past(self, entity_id: UUID, at: datetime, known: datetime | None) -> AnyEntity | None:
         """An entity as of ``at`` (as known at ``known``); None if it did not exist yet.
