@@ -163,6 +163,16 @@ def test_history_index_equals_folding_the_prefix(values: list[int], probe: int) 
     definition = later.defined_at(at)
     assert later.latest == project_all(events)
     assert later.known_at(at) == expected
+    # Handed the state now (the live state has it): it folds only as far as it is asked.
+    adopted = EntityHistory()
+    for recorded in events:
+        adopted.append(recorded)
+    final = project_all(events)
+    assert final is not None
+    adopted.adopt(final)
+    assert adopted.latest is final
+    assert adopted.known_at(at) == expected
+    assert adopted.defined_at(at) == definition
     if expected is None:
         assert definition is None
     else:

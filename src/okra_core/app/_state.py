@@ -346,4 +346,7 @@ class LiveState:
             if history is None:
                 history = histories[entity_id] = EntityHistory()
             history.append(event)
+        for entity_id, state in self.states.items():
+            if (history := histories.get(entity_id)) is not None:
+                history.adopt(state)  # the state now: folded once already
         self._all_histories = True

@@ -214,7 +214,7 @@ def _member_of(cls: type[enum.Enum]) -> Callable[[Any], Any]:
 
     def member(value: Any) -> Any:
         found = members[value]
-        if type(value) is not type(found.value):  # True is not 1, nor 1 1.0
+        if type(value) is not type(found._value_):  # True is not 1, nor 1 1.0
             raise _Unusual
         return found
 

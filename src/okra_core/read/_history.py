@@ -48,6 +48,7 @@ class EntityHistory:
     __slots__ = (
         "_definitions",
         "_every",
+        "_final",
         "_folded",
         "_latest",
         "_recorded",
@@ -62,6 +63,7 @@ class EntityHistory:
         self._every = _SNAPSHOT_EVERY
         self._latest: AnyEntity | None = None  # the state after _folded events
         self._folded = 0
+        self._final: AnyEntity | None = None  # the state after every event, if given
         # For a key result, (events folded, state) after every event that is not
         # about check-ins: its definition at any version, without folding check-ins.
         self._definitions: list[tuple[int, AnyEntity]] = []
@@ -75,9 +77,21 @@ class EntityHistory:
     @property
     def latest(self) -> AnyEntity | None:
         """The state after every event held."""
+        final = self._final
+        if final is not None and final.version == len(self.events):
+            return final
         if self._folded < len(self.events):
-            self._fold()
+            self._fold(len(self.events))
         return self._latest
+
+    def adopt(self, state: AnyEntity) -> None:
+        """Take ``state``, folded elsewhere, as the state after every event held.
+
+        The live state has it already; a question about the past then folds
+        only as far back as it asks.
+        """
+        if state.version == len(self.events):
+            self._final = state
 
     def append(self, event: Event, state: AnyEntity | None = None) -> None:
         """Add the next event (``state``: the state after it, if already folded).
@@ -94,8 +108,10 @@ class EntityHistory:
         self.events.append(event)
         previous = self._recorded[-1] if self._recorded else event.recorded_at
         self._recorded.append(max(previous, event.recorded_at))
-        if state is not None and self._folded == len(self.events) - 1:
-            self._took(event, state)
+        if state is not None:
+            self._final = state
+            if self._folded == len(self.events) - 1:
+                self._took(event, state)
 
     def _took(self, event: Event, state: AnyEntity) -> None:
         """Index the state after the next event, ``event``."""
@@ -112,9 +128,9 @@ class EntityHistory:
                 self._snapshots = self._snapshots[1::2]
                 self._every *= 2
 
-    def _fold(self) -> None:
-        """Fold and index the events appended since the last question."""
-        events, count = self.events, len(self.events)
+    def _fold(self, count: int) -> None:
+        """Fold and index the events up to the ``count``-th, from where the last fold stopped."""
+        events = self.events
         while self._folded < count:
             start, state = self._folded, self._latest
             if type(events[start]) is CheckInRecorded and type(state) is KeyResult:
@@ -142,7 +158,7 @@ class EntityHistory:
         if count == len(self.events):
             return self.latest
         if self._folded < count:
-            self._fold()
+            self._fold(count)
         index = bisect.bisect_right(self._snapshots, count, key=lambda s: s[0]) - 1
         done, state = self._snapshots[index] if index >= 0 else (0, None)
         for event in self.events[done:count]:
@@ -158,7 +174,7 @@ class EntityHistory:
         """
         count = self.count_known_at(at)
         if self._folded < count:
-            self._fold()
+            self._fold(count)
         index = bisect.bisect_right(self._definitions, count, key=lambda s: s[0]) - 1
         if index < 0:
             return None
