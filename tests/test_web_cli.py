@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,7 +27,12 @@ from .web_server import demo_store, free_port
 
 
 def _run(
-    tmp_path: Path, *args: str, code: int = 0, actor: str = "maria", given: str | None = None
+    tmp_path: Path,
+    *args: str,
+    code: int = 0,
+    actor: str = "maria",
+    given: str | None = None,
+    store: str | None = None,
 ) -> Result:
     env = {
         "OKRA_STORE": None,
@@ -35,7 +41,7 @@ def _run(
     }
     result = CliRunner(env=env).invoke(
         cli,
-        ["--store", str(tmp_path / "okra.sqlite"), "--actor", actor, *args],
+        ["--store", store or str(tmp_path / "okra.sqlite"), "--actor", actor, *args],
         obj=load_plugins(),
         input=given,
     )
@@ -263,3 +269,75 @@ def test_the_cli_obeys_the_roles_of_a_team(tmp_path: Path) -> None:
         assert sum(1 for _ in okra.history()) == before
     text = _run(tmp_path, "user", "refusals").stdout
     assert "vic (viewer)  check_in on key_result CSAT" in text
+
+
+def _spellings(tmp_path: Path) -> list[str]:
+    """Other URLs of the store at ``tmp_path/okra.sqlite``: ``//``, ``./``, a symlinked folder."""
+    (tmp_path / "link").symlink_to(tmp_path, target_is_directory=True)
+    return [
+        f"sqlite:///{tmp_path}//okra.sqlite",
+        f"sqlite:///{tmp_path}/./okra.sqlite",
+        f"sqlite:///{tmp_path / 'link'}/okra.sqlite",
+        f"sqlite:///{tmp_path / 'link'}/../{tmp_path.name}/okra.sqlite",
+    ]
+
+
+def test_the_team_does_not_depend_on_how_the_store_is_spelled(tmp_path: Path) -> None:
+    url, _ = demo_store(tmp_path / "okra.sqlite")
+    _add(tmp_path, "maria", "admin")
+    _add(tmp_path, "vic", "viewer")
+    with Okra(url) as okra:
+        before = sum(1 for _ in okra.history())
+        kr = next(k for k in okra.key_results() if k.title == "CSAT")
+    for spelling in _spellings(tmp_path):
+        listed = json.loads(_run(tmp_path, "user", "list", "--json", store=spelling).stdout)
+        assert [u["name"] for u in listed] == ["maria", "vic"], spelling
+        refused = _run(
+            tmp_path,
+            "checkin",
+            str(kr.id),
+            "4.4",
+            actor="vic",
+            store=spelling,
+            code=ExitCode.DENIED,
+        )
+        assert "'vic' may not check_in" in refused.stderr
+        with _okra_serve(tmp_path, spelling) as (base, printed):
+            assert httpx.get(f"{base}/").status_code == 303  # sign in first
+            assert httpx.get(f"{base}/api/cycles").status_code == 401
+        assert "as signed-in users" in printed[0], spelling
+    with Okra(url) as okra:
+        assert sum(1 for _ in okra.history()) == before
+
+
+def test_tokens_do_not_depend_on_how_the_store_is_spelled(tmp_path: Path) -> None:
+    secret = _run(tmp_path, "token", "create", "ci").stdout.splitlines()[1]
+    for spelling in _spellings(tmp_path):
+        file = TokenStore(tmp_path / "tokens.sqlite", spelling)
+        try:
+            assert file.verify(secret) is not None, spelling
+        finally:
+            file.close()
+
+
+def test_rows_kept_under_an_old_spelling_are_still_found(tmp_path: Path) -> None:
+    demo_store(tmp_path / "okra.sqlite")
+    old = f"sqlite:///{tmp_path}//okra.sqlite"
+    _add(tmp_path, "maria", "admin")
+    with sqlite3.connect(tmp_path / "users.sqlite") as db:  # as a former version kept them
+        db.execute("update okra_web_users set store = ?", (old,))
+    assert _run(tmp_path, "user", "list", "--json").stdout.strip() == "[]"  # another key
+    listed = json.loads(_run(tmp_path, "user", "list", "--json", store=old).stdout)
+    assert [u["name"] for u in listed] == ["maria"]  # found, and moved to the store's key
+    listed = json.loads(_run(tmp_path, "user", "list", "--json").stdout)
+    assert [u["name"] for u in listed] == ["maria"]
+
+
+def test_a_postgresql_store_is_keyed_by_host_port_database_and_schema() -> None:
+    from okra_adapters.web._tokens import store_key
+
+    key = store_key("postgresql://okra:secret@DB.example.com/okra?schema=team")
+    assert key == "postgresql://db.example.com:5432/okra?schema=team"
+    assert store_key("postgresql://other@db.example.com:5432/okra?schema=team") == key
+    assert store_key("postgresql://db.example.com/okra") != key
+    assert "secret" not in key

@@ -4,8 +4,9 @@ Like the API tokens (see :mod:`okra_adapters.web._tokens`), these are the web
 adapter's credentials, not facts of the OKR domain, so they live in an SQLite
 file of their own (``$OKRA_WEB_USERS``, else ``web-users.sqlite`` in okra's data
 folder), never in the log that is exported and shared. Rows belong to one store
-(its URL with any password hidden), so one file can hold the teams of several
-stores.
+(its canonical form, however its URL is spelled: see
+:func:`okra_adapters.web._tokens.store_key`), so one file can hold the teams of
+several stores.
 
 - A password is kept only as its Argon2id hash (argon2-cffi's defaults: 64 MiB,
   three passes), which is memory-hard, so a stolen file is slow to guess from.
@@ -79,6 +80,8 @@ _SCHEMA = (
         command text not null, target text not null
     )""",
 )
+
+_TABLES = ("okra_web_users", "okra_web_invitations", "okra_web_sessions", "okra_web_refusals")
 
 
 def _digest(secret: str) -> str:
@@ -161,7 +164,7 @@ class _TeamFile(StoreFile):
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        super().__init__(path, store_url, _SCHEMA)
+        super().__init__(path, store_url, _SCHEMA, _TABLES)
         self.now = now
         self._key: bytes | None = None
         self._dummy: str | None = None
