@@ -341,3 +341,41 @@ def test_a_postgresql_store_is_keyed_by_host_port_database_and_schema() -> None:
     assert store_key("postgresql://other@db.example.com:5432/okra?schema=team") == key
     assert store_key("postgresql://db.example.com/okra") != key
     assert "secret" not in key
+
+
+def test_once_a_store_has_users_tokens_follow_the_roles(tmp_path: Path) -> None:
+    demo_store(tmp_path / "okra.sqlite")
+    _add(tmp_path, "maria", "admin")
+    _add(tmp_path, "vic", "viewer")
+    as_maria = _run(
+        tmp_path,
+        "token",
+        "create",
+        "vic-as-maria",
+        "--as",
+        "maria",
+        actor="vic",
+        code=ExitCode.DENIED,
+    )
+    assert "'vic' may not create tokens acting as 'maria': only an admin may" in as_maria.stderr
+    stranger = _run(tmp_path, "token", "create", "mine", actor="root", code=ExitCode.DENIED)
+    assert "'root' may not create tokens" in stranger.stderr
+    _run(tmp_path, "token", "create", "for-lee", "--as", "lee")  # an admin, for anyone
+    own = _run(tmp_path, "token", "create", "vic-own", actor="vic").stdout
+    assert "acting as vic" in own
+    listed = json.loads(_run(tmp_path, "token", "list", "--json").stdout)
+    assert sorted(t["name"] for t in listed) == ["for-lee", "vic-own"]
+    refused = _run(tmp_path, "token", "revoke", "for-lee", actor="vic", code=ExitCode.DENIED)
+    assert "may not revoke the token 'for-lee' of lee" in refused.stderr
+    _run(tmp_path, "token", "revoke", "vic-own", actor="vic")  # their own
+    states = {
+        t["name"]: t["revoked_by"]
+        for t in json.loads(_run(tmp_path, "token", "list", "--json").stdout)
+    }
+    assert states == {"for-lee": None, "vic-own": "vic"}
+    refusals = json.loads(_run(tmp_path, "user", "refusals", "--json").stdout)
+    assert [(r["actor"], r["role"]) for r in refusals] == [
+        ("vic", "viewer"),
+        ("root", None),
+        ("vic", "viewer"),
+    ]

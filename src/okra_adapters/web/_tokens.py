@@ -21,7 +21,7 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -236,8 +236,15 @@ class TokenStore(StoreFile):
             )
         return IssuedToken(token=token, secret=secret)
 
-    def revoke(self, ref: str, *, revoked_by: str) -> Token:
+    def revoke(
+        self, ref: str, *, revoked_by: str, check: Callable[[Token], None] | None = None
+    ) -> Token:
         """Revoke the active token with id (or name) ``ref``.
+
+        Args:
+            ref: the token's id or name.
+            revoked_by: who revokes it.
+            check: called with the token before it is revoked; what it raises stops it.
 
         Raises:
             NotFoundError: no active token has that id or name.
@@ -246,6 +253,8 @@ class TokenStore(StoreFile):
             found = [t for t in self._rows(db) if t.active and ref.strip() in (t.id, t.name)]
             if not found:
                 raise NotFoundError("active token", ref, "see `okra token list`")
+            if check is not None:
+                check(found[0])
             token = attrs.evolve(found[0], revoked_at=datetime.now(UTC), revoked_by=revoked_by)
             db.execute(
                 "update okra_web_tokens set revoked_at = ?, revoked_by = ? where id = ?",

@@ -553,15 +553,22 @@ class UserStore(_TeamFile):
             for r in rows
         ]
 
-    def require_admin(self, actor: str, doing: str) -> None:
+    def require_admin(self, actor: str, doing: str, *, or_self: str | None = None) -> None:
         """Refuse ``doing`` unless the team is empty or ``actor`` is one of its admins.
 
+        With ``or_self``, a user whose name it is may do it too (a token of their own).
+
         Raises:
-            PermissionDeniedError: the store has users and ``actor`` is not an admin.
+            PermissionDeniedError: the store has users and ``actor`` is not an admin
+                (nor, with ``or_self``, the user named by it).
         """
         with self._lock:
             active = self._active(self._db)
         user = active.get(actor.strip())
-        if active and (user is None or user.role is not Role.ADMIN):
-            self._refuse(actor, user.role if user else None, doing, None)
-            raise PermissionDeniedError(f"{actor.strip()!r} may not {doing}: only an admin may")
+        if not active or (user is not None and user.role is Role.ADMIN):
+            return
+        if user is not None and or_self is not None and or_self.strip() == user.name:
+            return
+        self._refuse(actor, user.role if user else None, doing, None)
+        mine = " or a user for themself" if or_self is not None else ""
+        raise PermissionDeniedError(f"{actor.strip()!r} may not {doing}: only an admin may{mine}")
