@@ -436,8 +436,14 @@ def test_an_invitation_works_once_and_signs_the_person_in(team: Team, client: ht
     token = _csrf(client, link)
     mismatch = client.post(link, data={"csrf_token": token, "password": PASSWORD, "confirm": "x"})
     assert mismatch.status_code == 422
+    assert (
+        '<span class="error" data-field="confirm">expected the same password twice</span>'
+        in mismatch.text
+    )
     short = client.post(link, data={"csrf_token": token, "password": "short", "confirm": "short"})
     assert short.status_code == 422
+    assert '<span class="error" data-field="password">expected a password of 10' in short.text
+    assert "invalid input" not in short.text + mismatch.text
     assert team.users.user("nia") is None
     joined = client.post(
         link, data={"csrf_token": token, "password": PASSWORD, "confirm": PASSWORD}

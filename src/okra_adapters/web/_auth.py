@@ -422,8 +422,11 @@ async def accept_invitation(request: Request) -> Response:
             raise ValidationError.single("confirm", "expected the same password twice")
         user = await run_in_threadpool(users.accept, invitation.secret, password)
     except OkraError as exc:
-        message = exc.summary if isinstance(exc, ValidationError) else str(exc)
-        return _render(request, "invite.html", 422, error=message, invitation=invitation)
+        fields = {e.path: e.message for e in exc.errors} if isinstance(exc, ValidationError) else {}
+        message = "Check the fields marked below." if fields else str(exc)
+        return _render(
+            request, "invite.html", 422, error=message, errors=fields, invitation=invitation
+        )
     return await run_in_threadpool(_signed_in_response, request, users, user, "/")
 
 
