@@ -51,6 +51,7 @@ def _run(
 
 
 def test_tokens_are_created_listed_and_revoked(tmp_path: Path) -> None:
+    demo_store(tmp_path / "okra.sqlite")
     created = _run(tmp_path, "token", "create", "extension", "--as", "sam")
     first, secret = created.stdout.splitlines()
     assert first.startswith("created token ")
@@ -191,6 +192,7 @@ def _users(tmp_path: Path) -> UserStore:
 
 
 def test_users_are_added_listed_changed_and_removed(tmp_path: Path) -> None:
+    demo_store(tmp_path / "okra.sqlite")
     first = _add(tmp_path, "lee", "viewer", code=ExitCode.INVALID)
     assert "expected admin for the first user" in first.stderr
     added = _add(tmp_path, "maria", "admin", PASSWORD + "\n")
@@ -225,6 +227,7 @@ def test_users_are_added_listed_changed_and_removed(tmp_path: Path) -> None:
 
 
 def test_an_invitation_prints_a_one_time_link(tmp_path: Path) -> None:
+    demo_store(tmp_path / "okra.sqlite")
     _add(tmp_path, "maria", "admin")
     made = _run(
         tmp_path,
@@ -311,6 +314,7 @@ def test_the_team_does_not_depend_on_how_the_store_is_spelled(tmp_path: Path) ->
 
 
 def test_tokens_do_not_depend_on_how_the_store_is_spelled(tmp_path: Path) -> None:
+    demo_store(tmp_path / "okra.sqlite")
     secret = _run(tmp_path, "token", "create", "ci").stdout.splitlines()[1]
     for spelling in _spellings(tmp_path):
         file = TokenStore(tmp_path / "tokens.sqlite", spelling)
@@ -379,3 +383,23 @@ def test_once_a_store_has_users_tokens_follow_the_roles(tmp_path: Path) -> None:
         ("root", None),
         ("vic", "viewer"),
     ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("user", "add", "boss", "--role", "admin", "--password-stdin"),
+        ("user", "list"),
+        ("user", "invite", "lee", "--role", "viewer"),
+        ("token", "create", "ci"),
+        ("token", "list"),
+    ],
+)
+def test_a_store_that_is_not_there_gets_no_team_nor_tokens(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    typo = str(tmp_path / "fresh" / "typo.sqlite")
+    refused = _run(tmp_path, *command, store=typo, given=PASSWORD, code=ExitCode.SETUP)
+    assert f"there is no okra store at {typo}" in refused.stderr
+    assert not (tmp_path / "users.sqlite").exists()
+    assert not (tmp_path / "tokens.sqlite").exists()

@@ -78,7 +78,9 @@ def create_app(*args: Any, **kwargs: Any) -> Any:
 def _session() -> Any:
     from okra_adapters.cli._base import session
 
-    return session(click.get_current_context())
+    found = session(click.get_current_context())
+    found.require_store()  # a mistyped --store gets no team, nor tokens, of its own
+    return found
 
 
 def _token_store(path: str | None) -> TokenStore:

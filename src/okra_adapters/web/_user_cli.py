@@ -31,7 +31,9 @@ _ROLES = click.Choice([r.value for r in Role])
 def _session() -> Any:
     from okra_adapters.cli._base import session
 
-    return session(click.get_current_context())
+    found = session(click.get_current_context())
+    found.require_store()  # a mistyped --store gets no team, nor tokens, of its own
+    return found
 
 
 def open_users(url: str) -> UserStore:
