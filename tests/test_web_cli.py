@@ -403,3 +403,41 @@ def test_a_store_that_is_not_there_gets_no_team_nor_tokens(
     assert f"there is no okra store at {typo}" in refused.stderr
     assert not (tmp_path / "users.sqlite").exists()
     assert not (tmp_path / "tokens.sqlite").exists()
+
+
+def test_the_team_example_of_the_cli_docs_runs_as_written(tmp_path: Path) -> None:
+    """Every command of docs/cli.md "A team", in order, answers as the page shows."""
+    import shlex
+
+    text = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    block = text.split("## A team: `okra user`", 1)[1].split("```text\n", 1)[1].split("```")[0]
+    lines = block.splitlines()
+    demo_store(tmp_path / "okra.sqlite")
+    actor = "root"  # whoever runs it, not on the team
+    for at, line in enumerate(lines):
+        if not line.startswith("$ "):
+            continue
+        command = line[2:].split("  #")[0].strip()
+        if command.startswith("export OKRA_ACTOR="):
+            actor = command.split("=", 1)[1]
+            continue
+        given = f"{PASSWORD}\n{PASSWORD}\n"
+        if " | " in command:
+            command, given = command.split(" | ", 1)[1], PASSWORD
+        args = shlex.split(command)
+        assert args[0] == "okra", line
+        shown = lines[at + 1] if at + 1 < len(lines) else ""
+        refused = shown.startswith("error: ")
+        done = _run(
+            tmp_path,
+            *args[1:],
+            actor=actor,
+            given=given,
+            code=ExitCode.DENIED if refused else 0,
+        )
+        if (
+            not shown.startswith("$ ")
+            and "..." not in shown
+            and not any(c.isdigit() for c in shown)
+        ):
+            assert shown.removeprefix("error: ") in done.stdout + done.stderr, line
