@@ -424,6 +424,19 @@ def test_a_token_acts_with_its_actors_role(team: Team, client: httpx.Client) -> 
     assert _log(okra) == before + 1
 
 
+def test_an_unknown_or_revoked_token_is_told_so(team: Team, client: httpx.Client) -> None:
+    made = team.tokens.issue("short-lived", actor="vic", issued_by="maria")
+    team.tokens.revoke(made.token.id, revoked_by="maria")
+    for secret in (made.secret, "made-up"):
+        read = client.get("/api/cycles", headers={"Authorization": f"Bearer {secret}"})
+        assert read.status_code == 401
+        assert read.json()["error"].startswith("unknown or revoked token")
+        assert read.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    bare = client.get("/api/cycles")
+    assert bare.status_code == 401
+    assert "this store has a team" in bare.json()["error"]
+
+
 # --- invitations -----------------------------------------------------------------------
 
 

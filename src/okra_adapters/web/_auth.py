@@ -198,7 +198,7 @@ class SignIn:
         if user is None and not (path in _OPEN_PATHS or path.startswith(_OPEN_PREFIXES)):
             if path.startswith("/api/"):
                 if not await run_in_threadpool(self._token_holds, request):
-                    await self._unauthorized(scope, receive, send)
+                    await self._unauthorized(scope, receive, send, bearer(request) is not None)
                     return
             else:
                 query = scope["query_string"].decode("latin-1")
@@ -244,15 +244,22 @@ class SignIn:
         secret = bearer(request)
         return secret is not None and self.tokens.verify(secret) is not None
 
-    async def _unauthorized(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = (
-            "this store has a team: send Authorization: Bearer TOKEN "
-            "(make one with `okra token create`), or sign in at /login"
-        )
+    async def _unauthorized(
+        self, scope: Scope, receive: Receive, send: Send, token_sent: bool
+    ) -> None:
+        if token_sent:
+            message = "unknown or revoked token: make one with `okra token create`"
+            challenge = 'Bearer error="invalid_token"'
+        else:
+            message = (
+                "this store has a team: send Authorization: Bearer TOKEN "
+                "(make one with `okra token create`), or sign in at /login"
+            )
+            challenge = "Bearer"
         response = JSONResponse(
             {"error": message, "fields": [{"path": "authorization", "message": message}]},
             status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": challenge},
         )
         await response(scope, receive, send)
 
