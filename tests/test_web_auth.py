@@ -396,7 +396,12 @@ def test_a_viewer_reads_and_is_refused_every_write(team: Team, client: httpx.Cli
     before, refused = _log(okra), len(team.users.refusals())
     form = _check_in_form(client, okra, kr, "4.4")
     assert form.status_code == 403
-    assert "&#39;vic&#39; may not check_in" in form.text
+    assert "&#39;vic&#39; may not check_in" in form.text.split('id="refused"')[1]
+    page = client.get(f"/objectives/{kr.objective_id}").text
+    cycle = client.get(f"/cycles/{okra.world().objective_of(kr).cycle_id}").text
+    assert 'class="check-in-form"' not in page  # a viewer is offered no forms
+    assert 'id="setup-link"' not in page
+    assert ">set up</a>" not in cycle
     api = client.post(
         f"/api/key-results/{kr.id}/check-ins",
         json={"value": 4.4},
@@ -408,6 +413,27 @@ def test_a_viewer_reads_and_is_refused_every_write(team: Team, client: httpx.Cli
     assert [(r.actor, r.role, r.command, r.target) for r in found] == [
         ("vic", Role.VIEWER, "check_in", f"key_result {kr.title}")
     ] * 2
+
+
+def test_a_contributor_is_offered_the_forms(team: Team, client: httpx.Client) -> None:
+    okra = team.okra
+    assert _sign_in(client, "lee").status_code == 303
+    kr = _kr(okra, "CSAT")
+    page = client.get(f"/objectives/{kr.objective_id}").text
+    cycle = client.get(f"/cycles/{okra.world().objective_of(kr).cycle_id}").text
+    assert 'class="check-in-form"' in page
+    assert 'id="setup-link"' in page
+    assert ">set up</a>" in cycle
+
+
+def test_the_users_file_is_its_owners_only(team: Team, tmp_path: Path) -> None:
+    assert team.path.stat().st_mode & 0o777 == 0o600
+    fresh = UserStore(tmp_path / "fresh" / "users.sqlite", team.okra.url)
+    fresh.close()
+    assert (tmp_path / "fresh" / "users.sqlite").stat().st_mode & 0o777 == 0o600
+    tokens = TokenStore(tmp_path / "fresh" / "tokens.sqlite", team.okra.url)
+    tokens.close()
+    assert (tmp_path / "fresh" / "tokens.sqlite").stat().st_mode & 0o777 == 0o600
 
 
 def test_a_token_acts_with_its_actors_role(team: Team, client: httpx.Client) -> None:

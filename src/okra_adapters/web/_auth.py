@@ -283,6 +283,7 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
         keep_params=[],
         plugin_pages=[],
         notice=None,
+        refused=None,
         bare=True,
         **{"error": None, **context},
     )

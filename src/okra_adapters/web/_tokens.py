@@ -87,6 +87,21 @@ def store_key(url: str) -> str:
     return redact_url(url)
 
 
+def _owner_only(path: str) -> None:
+    """Make the file readable by its owner only (0600), as its hashes are credentials.
+
+    A new file is made so; an existing one of ours that others could read is
+    narrowed (SQLite gives its journal the file's mode).
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        info = os.stat(path)
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # sqlite3 says what is wrong with the path when it opens it
+
+
 class StoreFile:
     """An SQLite file of the web adapter's own, whose rows belong to one okra store.
 
@@ -107,6 +122,7 @@ class StoreFile:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(self.path)
         self.store = store_key(store_url)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
