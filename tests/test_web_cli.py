@@ -441,3 +441,47 @@ def test_the_team_example_of_the_cli_docs_runs_as_written(tmp_path: Path) -> Non
             and not any(c.isdigit() for c in shown)
         ):
             assert shown.removeprefix("error: ") in done.stdout + done.stderr, line
+
+
+def test_pending_invitations_are_listed_and_cancelled(tmp_path: Path) -> None:
+    demo_store(tmp_path / "okra.sqlite")
+    _add(tmp_path, "maria", "admin")
+    assert "no pending invitations" in _run(tmp_path, "user", "list", "--pending").stdout
+    link = _run(tmp_path, "user", "invite", "vic", "--role", "viewer").stdout.strip()
+    _run(tmp_path, "user", "invite", "nia", "--role", "contributor")
+    listed = json.loads(_run(tmp_path, "user", "list", "--pending", "--json").stdout)
+    assert [(p["name"], p["role"], p["invited_by"]) for p in listed] == [
+        ("vic", "viewer", "maria"),
+        ("nia", "contributor", "maria"),
+    ]
+    assert "vic  viewer  invited" in _run(tmp_path, "user", "list", "--pending").stdout
+    denied = _run(tmp_path, "user", "uninvite", "vic", actor="root", code=ExitCode.DENIED)
+    assert "only an admin may" in denied.stderr
+    assert "cancelled the invitation of vic" in _run(tmp_path, "user", "uninvite", "vic").stdout
+    listed = json.loads(_run(tmp_path, "user", "list", "--pending", "--json").stdout)
+    assert [p["name"] for p in listed] == ["nia"]
+    again = _run(tmp_path, "user", "uninvite", "vic", code=ExitCode.NOT_FOUND)
+    assert "no pending invitation" in again.stderr
+    store = _users(tmp_path)
+    try:
+        assert store.invitation(link.rsplit("/", 1)[1]) is None  # the link opens nothing
+    finally:
+        store.close()
+
+
+def test_a_users_file_from_before_cancelled_invitations_still_opens(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "users.sqlite") as db:
+        db.execute(
+            "create table okra_web_invitations (store text not null, hash text primary key,"
+            " name text not null, role text not null, invited_at text not null,"
+            " invited_by text not null, expires_at text not null, used_at text)"
+        )
+    store = _users(tmp_path)
+    try:
+        store.add("maria", role=Role.ADMIN, password=PASSWORD, added_by="maria")
+        made = store.invite("vic", role=Role.VIEWER, invited_by="maria")
+        assert [p.name for p in store.pending()] == ["vic"]
+        store.uninvite("vic", by="maria")
+        assert store.invitation(made.secret) is None
+    finally:
+        store.close()

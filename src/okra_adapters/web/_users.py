@@ -51,6 +51,7 @@ __all__ = [
     "INVITATION_LIFETIME",
     "SESSION_LIFETIME",
     "Invitation",
+    "Pending",
     "Refusal",
     "User",
     "UserStore",
@@ -69,7 +70,7 @@ _SCHEMA = (
     """create table if not exists okra_web_invitations (
         store text not null, hash text primary key, name text not null, role text not null,
         invited_at text not null, invited_by text not null, expires_at text not null,
-        used_at text
+        used_at text, cancelled_at text, cancelled_by text
     )""",
     """create table if not exists okra_web_sessions (
         store text not null, hash text primary key, name text not null,
@@ -130,6 +131,17 @@ class Invitation:
 
 
 @attrs.frozen(kw_only=True)
+class Pending:
+    """An invitation not used yet (its link's secret is not kept, so not shown)."""
+
+    name: str
+    role: Role
+    invited_at: datetime
+    invited_by: str
+    expires_at: datetime
+
+
+@attrs.frozen(kw_only=True)
 class Refusal:
     """A command the rules refused: who asked, as what, for what."""
 
@@ -165,6 +177,13 @@ class _TeamFile(StoreFile):
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__(path, store_url, _SCHEMA, _TABLES)
+        with self._lock:  # a file from before invitations could be cancelled
+            columns = {
+                row[1] for row in self._db.execute("pragma table_info(okra_web_invitations)")
+            }
+            for column in ("cancelled_at", "cancelled_by"):
+                if column not in columns:
+                    self._db.execute(f"alter table okra_web_invitations add column {column} text")
         self.now = now
         self._key: bytes | None = None
         self._dummy: str | None = None
@@ -461,7 +480,7 @@ class UserStore(_TeamFile):
     def _invitation(self, db: sqlite3.Connection, secret: str) -> Invitation | None:
         row = db.execute(
             "select name, role, invited_by, expires_at from okra_web_invitations"
-            " where store = ? and hash = ? and used_at is null",
+            " where store = ? and hash = ? and used_at is null and cancelled_at is null",
             (self.store, _digest(secret)),
         ).fetchone()
         if row is None or datetime.fromisoformat(row[3]) <= self.now():
@@ -473,6 +492,48 @@ class UserStore(_TeamFile):
             expires_at=datetime.fromisoformat(row[3]),
             secret=secret,
         )
+
+    def pending(self) -> list[Pending]:
+        """The invitations not used, cancelled or expired yet, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "select name, role, invited_at, invited_by, expires_at from okra_web_invitations"
+                " where store = ? and used_at is null and cancelled_at is null"
+                " order by invited_at, rowid",
+                (self.store,),
+            ).fetchall()
+        found = [
+            Pending(
+                name=r[0],
+                role=Role(r[1]),
+                invited_at=datetime.fromisoformat(r[2]),
+                invited_by=r[3],
+                expires_at=datetime.fromisoformat(r[4]),
+            )
+            for r in rows
+        ]
+        return [p for p in found if p.expires_at > self.now()]
+
+    def uninvite(self, name: str, *, by: str) -> int:
+        """Cancel every pending invitation for ``name``: their links open nothing from now on.
+
+        Returns how many were cancelled (the rows stay, marked).
+
+        Raises:
+            NotFoundError: ``name`` has no pending invitation.
+        """
+        wanted = name.strip()
+        with self._transaction() as db:
+            if not any(p.name == wanted for p in self.pending()):
+                raise NotFoundError(
+                    "pending invitation for", name, "see `okra user list --pending`"
+                )
+            done = db.execute(
+                "update okra_web_invitations set cancelled_at = ?, cancelled_by = ?"
+                " where store = ? and name = ? and used_at is null and cancelled_at is null",
+                (self.now().isoformat(), by.strip(), self.store, wanted),
+            )
+            return done.rowcount
 
     def accept(self, secret: str, password: str) -> User:
         """Join the team by an invitation, with a password of one's own; it works once.
