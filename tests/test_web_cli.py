@@ -143,13 +143,18 @@ def test_okra_serve_answers_on_loopback(tmp_path: Path) -> None:
     assert f"at {base}/ as maria" in printed[0]
 
 
-def test_okra_serve_for_a_team_signs_in_and_obeys_the_roles(tmp_path: Path) -> None:
+def _team_of_two(tmp_path: Path) -> tuple[str, Any, int]:
+    """The demo store with maria (admin) and vic (viewer): its URL, CSAT, the log's length."""
     url, _ = demo_store(tmp_path / "okra.sqlite")
     _add(tmp_path, "maria", "admin")
     _add(tmp_path, "vic", "viewer")
     with Okra(url) as okra:
         kr = next(k for k in okra.key_results() if k.title == "CSAT")
-        before = sum(1 for _ in okra.history())
+        return url, kr, sum(1 for _ in okra.history())
+
+
+def test_okra_serve_for_a_team_signs_in_and_obeys_the_roles(tmp_path: Path) -> None:
+    url, kr, before = _team_of_two(tmp_path)
     with _okra_serve(tmp_path, url, "--trust-header", "X-Forwarded-User") as (base, printed):
         with httpx.Client(base_url=base) as anonymous:
             assert anonymous.get("/").status_code == 303
@@ -260,12 +265,7 @@ def test_an_invitation_prints_a_one_time_link(tmp_path: Path) -> None:
 
 
 def test_the_cli_obeys_the_roles_of_a_team(tmp_path: Path) -> None:
-    url, _ = demo_store(tmp_path / "okra.sqlite")
-    _add(tmp_path, "maria", "admin")
-    _add(tmp_path, "vic", "viewer")
-    with Okra(url) as okra:
-        before = sum(1 for _ in okra.history())
-        kr = next(k for k in okra.key_results() if k.title == "CSAT")
+    url, kr, before = _team_of_two(tmp_path)
     refused = _run(tmp_path, "checkin", str(kr.id), "4.4", actor="vic", code=ExitCode.DENIED)
     assert "'vic' may not check_in" in refused.stderr
     with Okra(url) as okra:
@@ -286,12 +286,7 @@ def _spellings(tmp_path: Path) -> list[str]:
 
 
 def test_the_team_does_not_depend_on_how_the_store_is_spelled(tmp_path: Path) -> None:
-    url, _ = demo_store(tmp_path / "okra.sqlite")
-    _add(tmp_path, "maria", "admin")
-    _add(tmp_path, "vic", "viewer")
-    with Okra(url) as okra:
-        before = sum(1 for _ in okra.history())
-        kr = next(k for k in okra.key_results() if k.title == "CSAT")
+    url, kr, before = _team_of_two(tmp_path)
     for spelling in _spellings(tmp_path):
         listed = json.loads(_run(tmp_path, "user", "list", "--json", store=spelling).stdout)
         assert [u["name"] for u in listed] == ["maria", "vic"], spelling
