@@ -396,7 +396,12 @@ def test_a_viewer_reads_and_is_refused_every_write(team: Team, client: httpx.Cli
     before, refused = _log(okra), len(team.users.refusals())
     form = _check_in_form(client, okra, kr, "4.4")
     assert form.status_code == 403
-    assert "&#39;vic&#39; may not check_in" in form.text
+    assert "&#39;vic&#39; may not check_in" in form.text.split('id="refused"')[1]
+    page = client.get(f"/objectives/{kr.objective_id}").text
+    cycle = client.get(f"/cycles/{okra.world().objective_of(kr).cycle_id}").text
+    assert 'class="check-in-form"' not in page  # a viewer is offered no forms
+    assert 'id="setup-link"' not in page
+    assert ">set up</a>" not in cycle
     api = client.post(
         f"/api/key-results/{kr.id}/check-ins",
         json={"value": 4.4},
@@ -408,6 +413,27 @@ def test_a_viewer_reads_and_is_refused_every_write(team: Team, client: httpx.Cli
     assert [(r.actor, r.role, r.command, r.target) for r in found] == [
         ("vic", Role.VIEWER, "check_in", f"key_result {kr.title}")
     ] * 2
+
+
+def test_a_contributor_is_offered_the_forms(team: Team, client: httpx.Client) -> None:
+    okra = team.okra
+    assert _sign_in(client, "lee").status_code == 303
+    kr = _kr(okra, "CSAT")
+    page = client.get(f"/objectives/{kr.objective_id}").text
+    cycle = client.get(f"/cycles/{okra.world().objective_of(kr).cycle_id}").text
+    assert 'class="check-in-form"' in page
+    assert 'id="setup-link"' in page
+    assert ">set up</a>" in cycle
+
+
+def test_the_users_file_is_its_owners_only(team: Team, tmp_path: Path) -> None:
+    assert team.path.stat().st_mode & 0o777 == 0o600
+    fresh = UserStore(tmp_path / "fresh" / "users.sqlite", team.okra.url)
+    fresh.close()
+    assert (tmp_path / "fresh" / "users.sqlite").stat().st_mode & 0o777 == 0o600
+    tokens = TokenStore(tmp_path / "fresh" / "tokens.sqlite", team.okra.url)
+    tokens.close()
+    assert (tmp_path / "fresh" / "tokens.sqlite").stat().st_mode & 0o777 == 0o600
 
 
 def test_a_token_acts_with_its_actors_role(team: Team, client: httpx.Client) -> None:
@@ -424,6 +450,19 @@ def test_a_token_acts_with_its_actors_role(team: Team, client: httpx.Client) -> 
     assert _log(okra) == before + 1
 
 
+def test_an_unknown_or_revoked_token_is_told_so(team: Team, client: httpx.Client) -> None:
+    made = team.tokens.issue("short-lived", actor="vic", issued_by="maria")
+    team.tokens.revoke(made.token.id, revoked_by="maria")
+    for secret in (made.secret, "made-up"):
+        read = client.get("/api/cycles", headers={"Authorization": f"Bearer {secret}"})
+        assert read.status_code == 401
+        assert read.json()["error"].startswith("unknown or revoked token")
+        assert read.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    bare = client.get("/api/cycles")
+    assert bare.status_code == 401
+    assert "this store has a team" in bare.json()["error"]
+
+
 # --- invitations -----------------------------------------------------------------------
 
 
@@ -436,8 +475,14 @@ def test_an_invitation_works_once_and_signs_the_person_in(team: Team, client: ht
     token = _csrf(client, link)
     mismatch = client.post(link, data={"csrf_token": token, "password": PASSWORD, "confirm": "x"})
     assert mismatch.status_code == 422
+    assert (
+        '<span class="error" data-field="confirm">expected the same password twice</span>'
+        in mismatch.text
+    )
     short = client.post(link, data={"csrf_token": token, "password": "short", "confirm": "short"})
     assert short.status_code == 422
+    assert '<span class="error" data-field="password">expected a password of 10' in short.text
+    assert "invalid input" not in short.text + mismatch.text
     assert team.users.user("nia") is None
     joined = client.post(
         link, data={"csrf_token": token, "password": PASSWORD, "confirm": PASSWORD}

@@ -226,7 +226,7 @@ def test_the_api_takes_json_numbers_and_returns_warnings(
         bad = client.post(path, json={"value": typed}, headers=auth)
         assert bad.status_code == 422
         assert bad.json()["fields"] == [
-            {"path": "value", "message": f"expected a finite number, got string {typed!r}"}
+            {"path": "value", "message": f'expected a finite number, got the string "{typed}"'}
         ]
     assert len(served.okra.key_result(kr.id).check_ins) == before
 

@@ -138,12 +138,42 @@ def test_a_check_in_sent_as_text_is_refused_as_python_refuses_it(
     response = client.post(_path(okra, spec), json={"value": "12"})
     assert response.status_code == 422
     assert response.json()["fields"] == [
-        {"path": "value", "message": "expected a finite number, got string '12'"}
+        {"path": "value", "message": 'expected a finite number, got the string "12"'}
     ]
     assert _log(okra) == before
     fine = client.post(_path(okra, spec), json={"value": 12})
     assert fine.status_code == 201, fine.text
     assert fine.json()["value"] == 12.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (b"null", "null"),
+        (b"true", "true"),
+        (b"false", "false"),
+        (b'{"a": 1}', "an object"),
+        (b"[1, 2]", "an array"),
+        (b'"x\\u00e9"', 'the string "x\u00e9"'),
+        (b"NaN", "NaN"),
+        (b"1e309", "a number out of range (Infinity)"),
+    ],
+    ids=lambda v: v.decode() if isinstance(v, bytes) else None,
+)
+def test_a_refusal_names_the_value_in_json_words(
+    served: Served, client: httpx.Client, raw: bytes, shown: str
+) -> None:
+    okra = served.okra
+    spec = next(e for e in WRITES if e.name == "checkIn")
+    response = client.post(
+        _path(okra, spec),
+        content=b'{"value": ' + raw + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == [
+        {"path": "value", "message": f"expected a finite number, got {shown}"}
+    ]
 
 
 def test_forms_still_read_text_but_refuse_nan_and_infinity(

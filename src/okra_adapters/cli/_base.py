@@ -234,17 +234,25 @@ class Session:
         empty store.
         """
         if self._okra is None:
-            path = sqlite_path(self.url) if self.url.startswith("sqlite:") else None
-            command = self._ctx.find_root().invoked_subcommand
-            if path is not None and not path.exists() and command not in _CREATES:
-                fail(
-                    f"there is no okra store at {path}",
-                    ExitCode.SETUP,
-                    "create one with `okra init`, or check --store (or $OKRA_STORE)",
-                )
+            self.require_store()
             self._okra = Okra(self.url, plugins=self.plugins)
             self._ctx.find_root().call_on_close(self.close)
         return self._okra
+
+    def require_store(self) -> None:
+        """Refuse (exit 3) an SQLite file that does not exist, unless the command starts one.
+
+        Commands that keep things of a store beside it (``okra user``, ``okra token``)
+        call it too, so that a mistyped path does not get a team of its own.
+        """
+        path = sqlite_path(self.url) if self.url.startswith("sqlite:") else None
+        command = self._ctx.find_root().invoked_subcommand
+        if path is not None and not path.exists() and command not in _CREATES:
+            fail(
+                f"there is no okra store at {path}",
+                ExitCode.SETUP,
+                "create one with `okra init`, or check --store (or $OKRA_STORE)",
+            )
 
     @property
     def actor(self) -> str:

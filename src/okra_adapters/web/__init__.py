@@ -78,7 +78,9 @@ def create_app(*args: Any, **kwargs: Any) -> Any:
 def _session() -> Any:
     from okra_adapters.cli._base import session
 
-    return session(click.get_current_context())
+    found = session(click.get_current_context())
+    found.require_store()  # a mistyped --store gets no team, nor tokens, of its own
+    return found
 
 
 def _token_store(path: str | None) -> TokenStore:
@@ -91,6 +93,17 @@ def _token_store(path: str | None) -> TokenStore:
     except (sqlite3.Error, OSError, ValueError) as exc:
         shown = str(where) if len(str(where)) <= 200 else str(where)[:200] + "..."
         raise StorageError(f"cannot open the tokens file {shown}: {exc}") from None
+
+
+def _check_team(sess: Any, doing: str, acting_as: str) -> None:
+    """Once the store has users: refuse unless the actor is an admin or ``acting_as``."""
+    if not default_users_path().is_file():
+        return  # no team anywhere: the store is single-person
+    users = open_users(sess.url)
+    try:
+        users.require_admin(sess.actor, doing, or_self=acting_as)
+    finally:
+        users.close()
 
 
 _TOKENS_OPTION = click.option(
@@ -177,11 +190,18 @@ def token() -> None:
 @_TOKENS_OPTION
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 def create(name: str, acting_as: str | None, tokens_path: str | None, as_json: bool) -> None:
-    """Create a token NAME; it is shown this once, so copy it now."""
+    """Create a token NAME; it is shown this once, so copy it now.
+
+    Once the store has users, an admin may create a token acting as anyone, any
+    other user only one acting as themself.
+    """
     sess = _session()
+    actor = (acting_as or sess.actor).strip()
+    doing = "create tokens" if actor == sess.actor else f"create tokens acting as {actor!r}"
+    _check_team(sess, doing, actor)
     store = _token_store(tokens_path)
     try:
-        issued = store.issue(name, actor=acting_as or sess.actor, issued_by=sess.actor)
+        issued = store.issue(name, actor=actor, issued_by=sess.actor)
     finally:
         store.close()
     if as_json:
@@ -239,11 +259,19 @@ def list_tokens(tokens_path: str | None, as_json: bool) -> None:
 @click.argument("token_id", metavar="ID")
 @_TOKENS_OPTION
 def revoke(token_id: str, tokens_path: str | None) -> None:
-    """Revoke a token by its id (or name); it stops working at once."""
+    """Revoke a token by its id (or name); it stops working at once.
+
+    Once the store has users, an admin may revoke any token, any other user only
+    one acting as themself.
+    """
     sess = _session()
     store = _token_store(tokens_path)
     try:
-        revoked = store.revoke(token_id, revoked_by=sess.actor)
+        revoked = store.revoke(
+            token_id,
+            revoked_by=sess.actor,
+            check=lambda t: _check_team(sess, f"revoke the token {t.name!r} of {t.actor}", t.actor),
+        )
     finally:
         store.close()
     click.echo(f"revoked token {revoked.id} {revoked.name!r}")

@@ -198,7 +198,7 @@ class SignIn:
         if user is None and not (path in _OPEN_PATHS or path.startswith(_OPEN_PREFIXES)):
             if path.startswith("/api/"):
                 if not await run_in_threadpool(self._token_holds, request):
-                    await self._unauthorized(scope, receive, send)
+                    await self._unauthorized(scope, receive, send, bearer(request) is not None)
                     return
             else:
                 query = scope["query_string"].decode("latin-1")
@@ -244,15 +244,22 @@ class SignIn:
         secret = bearer(request)
         return secret is not None and self.tokens.verify(secret) is not None
 
-    async def _unauthorized(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = (
-            "this store has a team: send Authorization: Bearer TOKEN "
-            "(make one with `okra token create`), or sign in at /login"
-        )
+    async def _unauthorized(
+        self, scope: Scope, receive: Receive, send: Send, token_sent: bool
+    ) -> None:
+        if token_sent:
+            message = "unknown or revoked token: make one with `okra token create`"
+            challenge = 'Bearer error="invalid_token"'
+        else:
+            message = (
+                "this store has a team: send Authorization: Bearer TOKEN "
+                "(make one with `okra token create`), or sign in at /login"
+            )
+            challenge = "Bearer"
         response = JSONResponse(
             {"error": message, "fields": [{"path": "authorization", "message": message}]},
             status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": challenge},
         )
         await response(scope, receive, send)
 
@@ -276,6 +283,7 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
         keep_params=[],
         plugin_pages=[],
         notice=None,
+        refused=None,
         bare=True,
         **{"error": None, **context},
     )
@@ -422,8 +430,11 @@ async def accept_invitation(request: Request) -> Response:
             raise ValidationError.single("confirm", "expected the same password twice")
         user = await run_in_threadpool(users.accept, invitation.secret, password)
     except OkraError as exc:
-        message = exc.summary if isinstance(exc, ValidationError) else str(exc)
-        return _render(request, "invite.html", 422, error=message, invitation=invitation)
+        fields = {e.path: e.message for e in exc.errors} if isinstance(exc, ValidationError) else {}
+        message = "Check the fields marked below." if fields else str(exc)
+        return _render(
+            request, "invite.html", 422, error=message, errors=fields, invitation=invitation
+        )
     return await run_in_threadpool(_signed_in_response, request, users, user, "/")
 
 

@@ -42,14 +42,22 @@ from ._common import (
     pick_cycle,
     reading,
     request_actor,
+    signed_in,
     web_state,
 )
+from ._roles import Role
 from ._security import CSRF_COOKIE, CSRF_FIELD
 
 __all__ = ["page_routes"]
 
 Context = dict[str, Any]
 Builder = Callable[[Request, WebState, Reading], tuple[str, Context]]
+
+
+def _may_change(request: Request) -> bool:
+    """Whether the pages offer their forms: to anyone but a signed-in viewer."""
+    user = signed_in(request)
+    return user is None or user.role is not Role.VIEWER
 
 
 def _render(
@@ -74,6 +82,7 @@ def _render(
             return path
         return path + ("&" if "?" in path else "?") + urlencode(reading_params)
 
+    may_change = _may_change(request)
     html = st.templates.get_template(template).render(
         request=request,
         csrf_token=nonce,
@@ -82,10 +91,11 @@ def _render(
         reading=read,
         keep_params=params,
         reading_params=reading_params,
-        writable=read is not None and not read.past,
+        writable=read is not None and not read.past and may_change,
+        may_change=may_change,
         plugin_pages=request.app.state.okra_plugin_pages,
         actor=request_actor(request),
-        **{"form": None, "notice": None, **context},
+        **{"form": None, "notice": None, "refused": None, **context},
     )
     response = HTMLResponse(html, status_code=status)
     if cookie is not None:
@@ -340,6 +350,8 @@ def _form(
             "typed": data,
             "message": message,
         }
+        if not _may_change(request):  # the page shows a viewer no form to say it in
+            context["refused"] = message
         return _render(request, template, context, status=error_status(refused), read=read)
 
     return endpoint

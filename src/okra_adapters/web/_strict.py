@@ -13,6 +13,7 @@ before anything is written.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -79,7 +80,7 @@ def check_body(body: Mapping[str, Any], properties: Mapping[str, Any]) -> None:
     errors = [
         FieldError(
             name,
-            f"expected {_expected(properties[name])}, got {json_type(value)} {_shown(value)}",
+            f"expected {_expected(properties[name])}, got {_shown(value)}",
         )
         for name, value in body.items()
         if name in properties and not _fits(properties[name], value)
@@ -95,5 +96,13 @@ def check_body(body: Mapping[str, Any], properties: Mapping[str, Any]) -> None:
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:40] + "..."
+    """What a parsed value was, in JSON's words: ``null``, ``true``, ``the string "12"``."""
+    if value is None or isinstance(value, bool | int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return "NaN" if math.isnan(value) else "a number out of range (Infinity)"
+        text = json.dumps(value)
+        return text if len(text) <= 40 else "a number out of range"
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        return f"the string {text if len(text) <= 40 else text[:40] + '...'}"
+    return "an array" if isinstance(value, list) else "an object"

@@ -3,9 +3,9 @@
 A token is ``secrets.token_urlsafe(32)`` (256 random bits), shown once when it is
 issued. The file keeps its SHA-256 hash, its name, the actor it acts as, who
 issued it and when, and who revoked it and when: revoking marks the row, it never
-deletes it, so the file is its own audit trail. Rows belong to one store (its URL
-with any password hidden), so one tokens file can serve several stores without a
-token of one opening another.
+deletes it, so the file is its own audit trail. Rows belong to one store (its
+canonical form, :func:`store_key`), so one tokens file can serve several stores
+without a token of one opening another.
 
 Why not okra's own log: tokens are credentials of the web adapter, not facts of
 the OKR domain; the domain log is exported, imported and shared, and a token's
@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
 
@@ -37,6 +39,7 @@ __all__ = [
     "Token",
     "TokenStore",
     "default_tokens_path",
+    "store_key",
 ]
 
 _SCHEMA = """
@@ -54,26 +57,89 @@ create table if not exists okra_web_tokens (
 """
 
 
+def store_key(url: str) -> str:
+    """The one spelling of the store at ``url`` that its rows are kept under.
+
+    However a URL names a store, its team and tokens must be the same: an SQLite
+    store is the real path of its file (``//``, ``./``, ``..`` and symlinks
+    resolved); a PostgreSQL store is its host, port, database and schema (no user
+    or password); any other URL is kept as it is, password hidden.
+    """
+    scheme = url.partition(":")[0].lower()
+    if scheme == "sqlite":
+        from okra_adapters.storage.sqlite import sqlite_path
+
+        try:
+            path = sqlite_path(url)
+        except ValidationError:
+            return redact_url(url)
+        return url if path is None else f"sqlite:///{os.path.realpath(path)}"
+    if scheme in ("postgresql", "postgres"):
+        parts = urlsplit(url)
+        try:
+            port = parts.port or 5432
+        except ValueError:
+            return redact_url(url)
+        host = (parts.hostname or "").lower()
+        database = unquote(parts.path.lstrip("/"))
+        schema = parse_qs(parts.query).get("schema", [""])[-1]
+        return f"postgresql://{host}:{port}/{database}" + (f"?schema={schema}" if schema else "")
+    return redact_url(url)
+
+
+def _owner_only(path: str) -> None:
+    """Make the file readable by its owner only (0600), as its hashes are credentials.
+
+    A new file is made so; an existing one of ours that others could read is
+    narrowed (SQLite gives its journal the file's mode).
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        info = os.stat(path)
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # sqlite3 says what is wrong with the path when it opens it
+
+
 class StoreFile:
     """An SQLite file of the web adapter's own, whose rows belong to one okra store.
 
+    Rows are kept under :func:`store_key`. Rows a former version kept under the URL
+    as it was spelled (password hidden) move to that key when the store is opened
+    by that spelling, unless the key has rows of its own in that table already.
+
     Args:
         path: the SQLite file (made if missing), or ``":memory:"``.
-        store_url: the okra store; rows are kept under its URL, password hidden.
+        store_url: the okra store whose rows these are.
         schema: the statements that make its tables, if missing.
+        tables: the tables whose rows have a ``store`` column.
     """
 
-    def __init__(self, path: Path | str, store_url: str, schema: Sequence[str]) -> None:
+    def __init__(
+        self, path: Path | str, store_url: str, schema: Sequence[str], tables: Sequence[str]
+    ) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.store = redact_url(store_url)
+            _owner_only(self.path)
+        self.store = store_key(store_url)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         with self._lock:
             self._db.execute("pragma busy_timeout = 5000")
             for statement in schema:
                 self._db.execute(statement)
+        old = redact_url(store_url)
+        if old != self.store:
+            self._move_rows(old, tables)
+
+    def _move_rows(self, old: str, tables: Sequence[str]) -> None:
+        with self._transaction() as db:
+            for table in tables:
+                if db.execute(f"select 1 from {table} where store = ?", (self.store,)).fetchone():
+                    continue
+                db.execute(f"update {table} set store = ? where store = ?", (self.store, old))
 
     def close(self) -> None:
         """Close the file."""
@@ -143,7 +209,7 @@ class TokenStore(StoreFile):
     """
 
     def __init__(self, path: Path | str, store_url: str) -> None:
-        super().__init__(path, store_url, [_SCHEMA])
+        super().__init__(path, store_url, [_SCHEMA], ["okra_web_tokens"])
 
     def issue(self, name: str, *, actor: str, issued_by: str) -> IssuedToken:
         """Issue a token named ``name`` that acts as ``actor``.
@@ -186,8 +252,15 @@ class TokenStore(StoreFile):
             )
         return IssuedToken(token=token, secret=secret)
 
-    def revoke(self, ref: str, *, revoked_by: str) -> Token:
+    def revoke(
+        self, ref: str, *, revoked_by: str, check: Callable[[Token], None] | None = None
+    ) -> Token:
         """Revoke the active token with id (or name) ``ref``.
+
+        Args:
+            ref: the token's id or name.
+            revoked_by: who revokes it.
+            check: called with the token before it is revoked; what it raises stops it.
 
         Raises:
             NotFoundError: no active token has that id or name.
@@ -196,6 +269,8 @@ class TokenStore(StoreFile):
             found = [t for t in self._rows(db) if t.active and ref.strip() in (t.id, t.name)]
             if not found:
                 raise NotFoundError("active token", ref, "see `okra token list`")
+            if check is not None:
+                check(found[0])
             token = attrs.evolve(found[0], revoked_at=datetime.now(UTC), revoked_by=revoked_by)
             db.execute(
                 "update okra_web_tokens set revoked_at = ?, revoked_by = ? where id = ?",

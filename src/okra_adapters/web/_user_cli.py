@@ -31,7 +31,9 @@ _ROLES = click.Choice([r.value for r in Role])
 def _session() -> Any:
     from okra_adapters.cli._base import session
 
-    return session(click.get_current_context())
+    found = session(click.get_current_context())
+    found.require_store()  # a mistyped --store gets no team, nor tokens, of its own
+    return found
 
 
 def open_users(url: str) -> UserStore:
@@ -111,11 +113,15 @@ def _user_data(u: User) -> dict[str, Any]:
 
 
 @user.command("list")
+@click.option("--pending", is_flag=True, help="list the invitations not used yet instead")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
-def list_users(as_json: bool) -> None:
-    """List the store's users, active and removed."""
+def list_users(pending: bool, as_json: bool) -> None:
+    """List the store's users, active and removed (or, with --pending, the invitations)."""
     store = open_users(_session().url)
     try:
+        if pending:
+            _list_pending(store, as_json)
+            return
         found = store.users()
     finally:
         store.close()
@@ -129,6 +135,45 @@ def list_users(as_json: bool) -> None:
         click.echo(
             f"{u.name}  {u.role.value}  added {u.added_at:%Y-%m-%d} by {u.added_by}  {state}"
         )
+
+
+def _list_pending(store: UserStore, as_json: bool) -> None:
+    found = store.pending()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": p.name,
+                        "role": p.role.value,
+                        "invited_at": p.invited_at.isoformat(),
+                        "invited_by": p.invited_by,
+                        "expires_at": p.expires_at.isoformat(),
+                    }
+                    for p in found
+                ]
+            )
+        )
+        return
+    if not found:
+        click.echo("no pending invitations")
+    for p in found:
+        click.echo(
+            f"{p.name}  {p.role.value}  invited {p.invited_at:%Y-%m-%d} by {p.invited_by}"
+            f"  until {p.expires_at:%Y-%m-%d %H:%M} UTC"
+        )
+
+
+@user.command("uninvite")
+@click.argument("name")
+def uninvite(name: str) -> None:
+    """Cancel NAME's pending invitation: the link opens nothing from now on."""
+    sess, store = _admin_store("cancel invitations")
+    try:
+        store.uninvite(name, by=sess.actor)
+    finally:
+        store.close()
+    click.echo(f"cancelled the invitation of {name.strip()}")
 
 
 @user.command("role")

@@ -4,8 +4,9 @@ Like the API tokens (see :mod:`okra_adapters.web._tokens`), these are the web
 adapter's credentials, not facts of the OKR domain, so they live in an SQLite
 file of their own (``$OKRA_WEB_USERS``, else ``web-users.sqlite`` in okra's data
 folder), never in the log that is exported and shared. Rows belong to one store
-(its URL with any password hidden), so one file can hold the teams of several
-stores.
+(its canonical form, however its URL is spelled: see
+:func:`okra_adapters.web._tokens.store_key`), so one file can hold the teams of
+several stores.
 
 - A password is kept only as its Argon2id hash (argon2-cffi's defaults: 64 MiB,
   three passes), which is memory-hard, so a stolen file is slow to guess from.
@@ -50,6 +51,7 @@ __all__ = [
     "INVITATION_LIFETIME",
     "SESSION_LIFETIME",
     "Invitation",
+    "Pending",
     "Refusal",
     "User",
     "UserStore",
@@ -68,7 +70,7 @@ _SCHEMA = (
     """create table if not exists okra_web_invitations (
         store text not null, hash text primary key, name text not null, role text not null,
         invited_at text not null, invited_by text not null, expires_at text not null,
-        used_at text
+        used_at text, cancelled_at text, cancelled_by text
     )""",
     """create table if not exists okra_web_sessions (
         store text not null, hash text primary key, name text not null,
@@ -79,6 +81,8 @@ _SCHEMA = (
         command text not null, target text not null
     )""",
 )
+
+_TABLES = ("okra_web_users", "okra_web_invitations", "okra_web_sessions", "okra_web_refusals")
 
 
 def _digest(secret: str) -> str:
@@ -127,6 +131,17 @@ class Invitation:
 
 
 @attrs.frozen(kw_only=True)
+class Pending:
+    """An invitation not used yet (its link's secret is not kept, so not shown)."""
+
+    name: str
+    role: Role
+    invited_at: datetime
+    invited_by: str
+    expires_at: datetime
+
+
+@attrs.frozen(kw_only=True)
 class Refusal:
     """A command the rules refused: who asked, as what, for what."""
 
@@ -161,7 +176,14 @@ class _TeamFile(StoreFile):
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        super().__init__(path, store_url, _SCHEMA)
+        super().__init__(path, store_url, _SCHEMA, _TABLES)
+        with self._lock:  # a file from before invitations could be cancelled
+            columns = {
+                row[1] for row in self._db.execute("pragma table_info(okra_web_invitations)")
+            }
+            for column in ("cancelled_at", "cancelled_by"):
+                if column not in columns:
+                    self._db.execute(f"alter table okra_web_invitations add column {column} text")
         self.now = now
         self._key: bytes | None = None
         self._dummy: str | None = None
@@ -458,7 +480,7 @@ class UserStore(_TeamFile):
     def _invitation(self, db: sqlite3.Connection, secret: str) -> Invitation | None:
         row = db.execute(
             "select name, role, invited_by, expires_at from okra_web_invitations"
-            " where store = ? and hash = ? and used_at is null",
+            " where store = ? and hash = ? and used_at is null and cancelled_at is null",
             (self.store, _digest(secret)),
         ).fetchone()
         if row is None or datetime.fromisoformat(row[3]) <= self.now():
@@ -470,6 +492,48 @@ class UserStore(_TeamFile):
             expires_at=datetime.fromisoformat(row[3]),
             secret=secret,
         )
+
+    def pending(self) -> list[Pending]:
+        """The invitations not used, cancelled or expired yet, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "select name, role, invited_at, invited_by, expires_at from okra_web_invitations"
+                " where store = ? and used_at is null and cancelled_at is null"
+                " order by invited_at, rowid",
+                (self.store,),
+            ).fetchall()
+        found = [
+            Pending(
+                name=r[0],
+                role=Role(r[1]),
+                invited_at=datetime.fromisoformat(r[2]),
+                invited_by=r[3],
+                expires_at=datetime.fromisoformat(r[4]),
+            )
+            for r in rows
+        ]
+        return [p for p in found if p.expires_at > self.now()]
+
+    def uninvite(self, name: str, *, by: str) -> int:
+        """Cancel every pending invitation for ``name``: their links open nothing from now on.
+
+        Returns how many were cancelled (the rows stay, marked).
+
+        Raises:
+            NotFoundError: ``name`` has no pending invitation.
+        """
+        wanted = name.strip()
+        with self._transaction() as db:
+            if not any(p.name == wanted for p in self.pending()):
+                raise NotFoundError(
+                    "pending invitation for", name, "see `okra user list --pending`"
+                )
+            done = db.execute(
+                "update okra_web_invitations set cancelled_at = ?, cancelled_by = ?"
+                " where store = ? and name = ? and used_at is null and cancelled_at is null",
+                (self.now().isoformat(), by.strip(), self.store, wanted),
+            )
+            return done.rowcount
 
     def accept(self, secret: str, password: str) -> User:
         """Join the team by an invitation, with a password of one's own; it works once.
@@ -550,15 +614,22 @@ class UserStore(_TeamFile):
             for r in rows
         ]
 
-    def require_admin(self, actor: str, doing: str) -> None:
+    def require_admin(self, actor: str, doing: str, *, or_self: str | None = None) -> None:
         """Refuse ``doing`` unless the team is empty or ``actor`` is one of its admins.
 
+        With ``or_self``, a user whose name it is may do it too (a token of their own).
+
         Raises:
-            PermissionDeniedError: the store has users and ``actor`` is not an admin.
+            PermissionDeniedError: the store has users and ``actor`` is not an admin
+                (nor, with ``or_self``, the user named by it).
         """
         with self._lock:
             active = self._active(self._db)
         user = active.get(actor.strip())
-        if active and (user is None or user.role is not Role.ADMIN):
-            self._refuse(actor, user.role if user else None, doing, None)
-            raise PermissionDeniedError(f"{actor.strip()!r} may not {doing}: only an admin may")
+        if not active or (user is not None and user.role is Role.ADMIN):
+            return
+        if user is not None and or_self is not None and or_self.strip() == user.name:
+            return
+        self._refuse(actor, user.role if user else None, doing, None)
+        mine = " or a user for themself" if or_self is not None else ""
+        raise PermissionDeniedError(f"{actor.strip()!r} may not {doing}: only an admin may{mine}")
