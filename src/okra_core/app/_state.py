@@ -216,7 +216,7 @@ class LiveState:
                 log.warning(
                     "okra: the saved read model does not match the log of %s; "
                     "rebuilding from the log",
-                    self._log.url,
+                    self._log.shown_url,
                 )
             self._log.storage(lambda: read_models.drop(READ_MODEL_NAME))
             return
