@@ -38,8 +38,7 @@ class LogQueries(Collaborator):
         Read from the store itself, so this is the authoritative log.
         """
         if ref is None:
-            log = self._ctx.log
-            yield from map(log.decode, log.checked(log.notifications(0)))
+            yield from (event for _, event in self._ctx.log.replay(0, checked=True))
             return
         with self._ctx.lock:
             self._ctx.state.refresh()

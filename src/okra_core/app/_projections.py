@@ -11,10 +11,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from ..domain._action import Action, Task
+from ..domain._action import Action
 from ..domain._checks import check_text, raise_if
 from ..domain._cycle import Cycle
-from ..domain._entity import Entity
 from ..domain._errors import (
     FieldError,
     NotFoundError,
@@ -27,7 +26,7 @@ from ..domain._events import (
     Event,
 )
 from ..domain._fold import AnyEntity
-from ..domain._key_result import CheckIn, KeyResult
+from ..domain._key_result import KeyResult
 from ..domain._objective import Objective
 from ..read._alignment import AlignmentTree, alignment_tree, orphans
 from ..read._bets import BetsLedger, Calibration, bets_ledger, calibration
@@ -50,7 +49,7 @@ from ..read._scores import Scorecard, scorecard
 from ..read._world import World
 from ._context import Collaborator
 from ._inputs import When, collect, instant
-from ._refs import Ref, kind_name
+from ._refs import Ref, kind_name, named_id
 
 __all__ = ["Projections"]
 
@@ -219,7 +218,7 @@ class Projections(Collaborator):
         made that day can be reproduced exactly. A date means the end of that day.
         """
         with self._ctx.lock:
-            direct = _entity_id(ref)
+            direct = named_id(ref)
             past = as_of is not None or as_known_at is not None
             if past and direct is not None and not self._ctx.state.restored:
                 # Nothing folded yet (a fresh instance): read that entity's rows only.
@@ -314,22 +313,6 @@ class Projections(Collaborator):
 
 # The entities state() answers about by their own streams (the playbook has defaults).
 _QUERIED = (Cycle, Objective, KeyResult, Action)
-
-
-def _entity_id(ref: Ref) -> UUID | None:
-    """The id ``ref`` names without looking anything up, when it names one that way."""
-    if isinstance(ref, Task):
-        return ref.action_id
-    if isinstance(ref, CheckIn):
-        return ref.key_result_id
-    if isinstance(ref, Entity):
-        return ref.id
-    if isinstance(ref, UUID):
-        return ref
-    if isinstance(ref, str) and len(ref.strip()) in (32, 36):
-        with contextlib.suppress(ValueError):
-            return UUID(ref.strip())
-    return None
 
 
 def _past(current: AnyEntity, state: AnyEntity | None, at: datetime) -> AnyEntity:

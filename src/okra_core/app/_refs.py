@@ -26,7 +26,7 @@ from ..read._world import World
 from ._state import LiveState
 from ._suggest import did_you_mean
 
-__all__ = ["Ref", "References", "kind_name", "match", "path_name"]
+__all__ = ["Ref", "References", "kind_name", "match", "named_id", "path_name"]
 
 Ref = UUID | str | Entity | Task | CheckIn
 """How commands and queries accept an entity: the object itself, its id, a unique
@@ -137,10 +137,8 @@ class References:
 
     def resolve_any(self, ref: Ref) -> UUID:
         """The id of the entity (or of the holder of the task or check-in) ``ref`` names."""
-        if isinstance(ref, Task):
-            return ref.action_id
-        if isinstance(ref, CheckIn):
-            return ref.key_result_id
+        if isinstance(ref, Task | CheckIn):
+            return _holder_id(ref)
         if isinstance(ref, Playbook) or ref == PLAYBOOK_ID:
             return PLAYBOOK_ID
         return self.find_any((Cycle, Objective, KeyResult, Action, Playbook), ref, "ref").id
@@ -248,3 +246,25 @@ def match(
 
 def article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
+
+
+def _holder_id(item: Task | CheckIn) -> UUID:
+    return item.action_id if isinstance(item, Task) else item.key_result_id
+
+
+def named_id(ref: Ref) -> UUID | None:
+    """The id ``ref`` names without looking anything up, when it names one that way.
+
+    An object (a task or check-in: its holder's), an id, or an id's full text;
+    whether that entity exists is for the caller to find out.
+    """
+    if isinstance(ref, Task | CheckIn):
+        return _holder_id(ref)
+    if isinstance(ref, Entity):
+        return ref.id
+    if isinstance(ref, UUID):
+        return ref
+    if isinstance(ref, str) and len(ref.strip()) in (32, 36):
+        with contextlib.suppress(ValueError):
+            return UUID(ref.strip())
+    return None

@@ -105,7 +105,7 @@ class LiveState:
             self._index(event)
 
     def _index(self, event: Event) -> None:
-        if type(event) is CheckInRecorded or isinstance(event, CheckInRecorded):
+        if isinstance(event, CheckInRecorded):
             self.check_in_key_result[event.check_in_id] = event.originator_id
         elif isinstance(event, TaskAdded):
             self.task_action[event.task_id] = event.originator_id
@@ -331,21 +331,11 @@ class LiveState:
             return
         last = max(self.position, *self._ahead) if self._ahead else self.position
         histories = self._histories
-        seen: dict[UUID, int] = {}  # versions read so far (some histories hold events already)
-        for position, event in self._log.replay(0, upto=last):
-            entity_id = event.originator_id
-            before = seen.get(entity_id, 0)
-            if event.originator_version != before + 1:
-                raise self._log.damaged(
-                    position,
-                    f"version {event.originator_version} of entity {entity_id} "
-                    f"follows version {before}",
-                )
-            seen[entity_id] = before + 1
-            history = histories.get(entity_id)
+        for _, event in self._log.replay(0, upto=last, checked=True):
+            history = histories.get(event.originator_id)
             if history is None:
-                history = histories[entity_id] = EntityHistory()
-            history.append(event)
+                history = histories[event.originator_id] = EntityHistory()
+            history.append(event)  # one it holds already (loaded for itself) is passed over
         for entity_id, state in self.states.items():
             if (history := histories.get(entity_id)) is not None:
                 history.adopt(state)  # the state now: folded once already

@@ -102,10 +102,13 @@ def project(state: AnyEntity | None, event: Event) -> AnyEntity:
             )
         return _create(event)
     if event.originator_version != state.version + 1:
-        raise AssertionError(
-            f"{event.wire_name} v{event.originator_version} follows v{state.version}"
-        )
+        raise _gap(event, state.version)
     return state.apply(event)
+
+
+def _gap(event: Event, reached: int) -> AssertionError:
+    """The refusal of ``event`` when its stream has reached version ``reached``."""
+    return AssertionError(f"{event.wire_name} v{event.originator_version} follows v{reached}")
 
 
 class Replay:
@@ -146,7 +149,7 @@ class Replay:
                 return False
             if type(event) is CheckInRecorded:
                 if version != reached + 1:
-                    raise AssertionError(f"{event.wire_name} v{version} follows v{reached}")
+                    raise _gap(event, reached)
                 state = self.states[entity_id]
                 assert isinstance(state, KeyResult)
                 run[0].append(state.recorded(event))
@@ -158,7 +161,7 @@ class Replay:
             return False
         if type(event) is CheckInRecorded and type(before) is KeyResult:
             if version != before.version + 1:
-                raise AssertionError(f"{event.wire_name} v{version} follows v{before.version}")
+                raise _gap(event, before.version)
             self._runs[entity_id] = ([before.recorded(event)], event)
         else:
             self.states[entity_id] = project(before, event)

@@ -91,13 +91,30 @@ class Log:
             if len(batch) < _BATCH:
                 return
 
-    def replay(self, after: int, upto: int | None = None) -> Iterator[tuple[int, Event]]:
+    def replay(
+        self, after: int, upto: int | None = None, *, checked: bool = False
+    ) -> Iterator[tuple[int, Event]]:
         """The events after position ``after`` (up to ``upto``) with their positions.
 
         The quickest way through the log: where the recorder offers its rows as
         stored (every okra recorder does), they are read as they are, without
-        eventsourcing's notification objects or a UUID built per row.
+        eventsourcing's notification objects or a UUID built per row. With
+        ``checked`` (from the log's start), a version missing from an entity's
+        stream is refused as :meth:`checked` refuses it.
+
+        Raises:
+            DamagedLogError: with ``checked``, a version is missing from a stream.
         """
+        pairs = self._replay(after, upto)
+        if not checked:
+            yield from pairs
+            return
+        versions: dict[UUID, int] = {}
+        for position, event in pairs:
+            self._follow(versions, position, event.originator_id, event.originator_version)
+            yield position, event
+
+    def _replay(self, after: int, upto: int | None) -> Iterator[tuple[int, Event]]:
         recorder = self.store.recorder
         if not isinstance(recorder, LogTreeRecorder):
             for notification in self.notifications(after, upto):
@@ -133,15 +150,17 @@ class Log:
         versions: dict[UUID, int] = {}
         for notification in notifications:
             entity = UUID(str(notification.originator_id))
-            before = versions.get(entity, 0)
-            if notification.originator_version != before + 1:
-                raise self.damaged(
-                    notification.id,
-                    f"version {notification.originator_version} of entity {entity} "
-                    f"follows version {before}",
-                )
-            versions[entity] = notification.originator_version
+            self._follow(versions, notification.id, entity, notification.originator_version)
             yield notification
+
+    def _follow(self, versions: dict[UUID, int], position: int, entity: UUID, version: int) -> None:
+        """Note ``version`` of ``entity`` in ``versions``, refusing one that skips a version."""
+        before = versions.get(entity, 0)
+        if version != before + 1:
+            raise self.damaged(
+                position, f"version {version} of entity {entity} follows version {before}"
+            )
+        versions[entity] = version
 
     def damaged(self, position: int | None, what: str) -> DamagedLogError:
         """The error for a log found damaged (at ``position``, when it is known)."""
