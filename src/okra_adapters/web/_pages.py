@@ -28,6 +28,7 @@ from okra_core import (
     LintFinding,
     NotFoundError,
     Objective,
+    Okra,
     OkraError,
     Outcome,
     ValidationError,
@@ -409,32 +410,28 @@ def _with_ref(
     return endpoint
 
 
-def _kr_form_id(request: Request) -> str:
-    return f"checkin-{_kr_id(request)}"
+def entity_form_id(prefix: str, find: Callable[[Okra, str], Any]) -> Callable[[Request], str]:
+    """The id of a form about the thing ``find`` finds by the request's ref: ``prefix-ID``.
 
+    By its full id when it is found (so the page shows the refused form in its
+    place), else by the ref as given.
+    """
 
-def _kr_id(request: Request) -> str:
-    try:
-        return str(web_state(request).okra.key_result(_ref(request)).id)
-    except OkraError:
-        return _ref(request)
-
-
-def _correct_form_id(request: Request) -> str:
-    try:
-        return f"correct-{web_state(request).okra.get_check_in(_ref(request)).id}"
-    except OkraError:
-        return f"correct-{_ref(request)}"
-
-
-def _action_form_id(prefix: str) -> Callable[[Request], str]:
     def form_id(request: Request) -> str:
         try:
-            return f"{prefix}-{web_state(request).okra.action(_ref(request)).id}"
+            return f"{prefix}-{find(web_state(request).okra, _ref(request)).id}"
         except OkraError:
             return f"{prefix}-{_ref(request)}"
 
     return form_id
+
+
+def _action_form_id(prefix: str) -> Callable[[Request], str]:
+    return entity_form_id(prefix, Okra.action)
+
+
+_kr_form_id = entity_form_id("checkin", Okra.key_result)
+_correct_form_id = entity_form_id("correct", Okra.get_check_in)
 
 
 def _propose(request: Request, st: WebState, data: dict[str, Any]) -> str:

@@ -28,14 +28,14 @@ from okra_core import (
     Objective,
     ObjectiveKind,
     ObjectiveStatus,
-    OkraError,
+    Okra,
     RollupPolicy,
     World,
 )
 
 from . import _routine_forms as forms
-from ._common import Reading, WebState, request_actor, web_state
-from ._pages import Builder, Context, _form, _page, _ref, _with_ref
+from ._common import Reading, WebState, request_actor
+from ._pages import Builder, Context, _form, _page, _ref, _with_ref, entity_form_id
 
 __all__ = ["routine_routes"]
 
@@ -206,16 +206,6 @@ def _setup_of_key_result(request: Request, st: WebState) -> Builder:
     return builder
 
 
-def _kr_form(prefix: str) -> Callable[[Request], str]:
-    def form_id(request: Request) -> str:
-        try:
-            return f"{prefix}-{web_state(request).okra.key_result(_ref(request)).id}"
-        except OkraError:
-            return f"{prefix}-{_ref(request)}"
-
-    return form_id
-
-
 def _static(form_id: str) -> Callable[[Request], str]:
     return lambda request: form_id
 
@@ -261,7 +251,7 @@ def routine_routes() -> list[BaseRoute]:
             name,
             _with_ref(
                 _write(command, _to_key_result),
-                form_id=_kr_form(path),
+                form_id=entity_form_id(path, Okra.key_result),
                 page=_setup_of_key_result,
             ),
         )
