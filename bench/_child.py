@@ -46,9 +46,13 @@ def main(phase: str, url: str, objectives: int, batch: int) -> None:
 
 
 def as_of(url: str, entity: str, at: str) -> None:
-    """Time opening ``url`` and the first ``state(entity, as_of=at)`` in this process."""
+    """Time opening ``url`` and the first ``state(entity, as_of=at)`` in this process.
+
+    The store is opened as okra opens it by default: with what it keeps beside
+    the log (the saved read model, the key result index).
+    """
     started = time.perf_counter()
-    okra = Okra(url, persist_read_model=False)
+    okra = Okra(url)
     opened = time.perf_counter()
     okra.state(UUID(entity), as_of=datetime.fromisoformat(at))
     queried = time.perf_counter()

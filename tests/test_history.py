@@ -233,7 +233,10 @@ def test_a_fresh_instance_answers_about_the_past_from_the_entity_rows_alone(
         with Okra(store_url, clock=clock) as fresh:
             assert fresh.state(str(entity), as_of=at, as_known_at=known) == answer
             assert not fresh._state.restored, "it folded the log to answer"
-            assert set(fresh._state._histories) == {entity}, "it read other entities"
+            # A key result is answered from the store's key result index, the
+            # others from their own streams: nothing else is read.
+            read = set() if entity in {kr.id for kr in krs} else {entity}
+            assert set(fresh._state._histories) == read, "it read other entities"
     with Okra(store_url, clock=clock) as fresh:
         with pytest.raises(NotFoundError, match="created at"):
             fresh.state(krs[0].id, as_of=START - DAY)

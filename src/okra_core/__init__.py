@@ -199,6 +199,7 @@ from .read._scores import (
 )
 from .read._warnings import check_in_warnings
 from .read._world import World
+from .store._index import KeyResultIndex, MemoryKeyResultIndex, SQLDialect, SQLKeyResultIndex
 from .store._signing import create_signing_key
 from .store._store import (
     LogMovedError,
@@ -308,6 +309,7 @@ __all__ = [
     "KeyResultContinued",
     "KeyResultDefined",
     "KeyResultGraded",
+    "KeyResultIndex",
     "KeyResultLink",
     "KeyResultProgress",
     "KeyResultRebaselined",
@@ -328,6 +330,7 @@ __all__ = [
     "LogSealed",
     "LogTreeRecorder",
     "ManualClock",
+    "MemoryKeyResultIndex",
     "Metric",
     "MetricSource",
     "Milestone",
@@ -379,6 +382,8 @@ __all__ = [
     "ReliabilityBin",
     "RetryPolicy",
     "RollupPolicy",
+    "SQLDialect",
+    "SQLKeyResultIndex",
     "ScoreBand",
     "Scorecard",
     "ScoringPolicy",

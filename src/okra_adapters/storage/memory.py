@@ -16,6 +16,7 @@ from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from okra_core import (
     TREE_SIGNER,
     Checkpoint,
+    MemoryKeyResultIndex,
     Signer,
     StorageBackend,
     ValidationError,
@@ -25,7 +26,13 @@ from okra_core import (
     subtree_keys,
 )
 
-__all__ = ["MemoryFactory", "TreePOPORecorder", "memory_settings", "okra_storage_backends"]
+__all__ = [
+    "MemoryFactory",
+    "TreePOPORecorder",
+    "memory_key_result_index",
+    "memory_settings",
+    "okra_storage_backends",
+]
 
 
 class TreePOPORecorder(POPOApplicationRecorder):
@@ -37,6 +44,7 @@ class TreePOPORecorder(POPOApplicationRecorder):
         self._nodes: dict[tuple[int, int], bytes] = {}
         self._positions: dict[int, int] = {}
         self._heads: list[Checkpoint] = [genesis_checkpoint()]
+        self.key_result_index = MemoryKeyResultIndex()
 
     def _update_table(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -111,6 +119,11 @@ def memory_settings(url: str) -> dict[str, str]:
     return {"PERSISTENCE_MODULE": f"{__name__}:MemoryFactory"}
 
 
+def memory_key_result_index(recorder: object) -> MemoryKeyResultIndex | None:
+    """The key result index of a ``memory://`` store: in memory, beside its events."""
+    return recorder.key_result_index if isinstance(recorder, TreePOPORecorder) else None
+
+
 @hookimpl
 def okra_storage_backends() -> list[StorageBackend]:
     """The ``memory://`` backend."""
@@ -119,6 +132,7 @@ def okra_storage_backends() -> list[StorageBackend]:
             scheme="memory",
             description="events in this process only (tests, demos)",
             settings=memory_settings,
+            key_result_index=memory_key_result_index,
             example="memory://",
         )
     ]

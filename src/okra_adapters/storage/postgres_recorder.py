@@ -21,7 +21,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from okra_core import (
@@ -30,13 +30,15 @@ from okra_core import (
     LogMovedError,
     ReadConflictError,
     Signer,
+    SQLDialect,
+    SQLKeyResultIndex,
     ValidationError,
     genesis_checkpoint,
     grow_tree,
     subtree_keys,
 )
 
-__all__ = ["GuardedPostgresRecorder", "PostgresReadModelStore"]
+__all__ = ["GuardedPostgresRecorder", "PostgresReadModelStore", "postgres_key_result_index"]
 
 
 def _why_unreachable(datastore: PostgresDatastore) -> str:
@@ -456,3 +458,30 @@ class PostgresReadModelStore:
         """Forget read model ``name``."""
         with self._datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DELETE FROM {0} WHERE name = %s").format(self._table), (name,))
+
+
+def postgres_key_result_index(recorder: PostgresApplicationRecorder) -> SQLKeyResultIndex:
+    """The key result index, in two tables beside the events (same schema)."""
+    datastore = recorder.datastore
+    schema = datastore.schema
+
+    @contextlib.contextmanager
+    def transaction(write: bool) -> Iterator[psycopg.Cursor[Any]]:
+        with datastore.transaction(commit=write) as curs:
+            curs.row_factory = tuple_row  # type: ignore[assignment]
+            yield curs
+
+    def table(name: str) -> str:
+        return f'"{schema}"."{name}"' if schema else f'"{name}"'
+
+    dialect = SQLDialect(
+        transaction=transaction,
+        table=table,
+        placeholder="%s",
+        integer="bigint",
+        real="double precision",
+        text="text",
+        blob="bytea",
+    )
+    with ddl_lock(datastore):
+        return SQLKeyResultIndex(dialect)

@@ -15,9 +15,21 @@ from __future__ import annotations
 import importlib.util
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from okra_core import ReadModelStore, StorageBackend, StorageError, ValidationError, hookimpl
+from okra_core import (
+    KeyResultIndex,
+    ReadModelStore,
+    StorageBackend,
+    StorageError,
+    ValidationError,
+    hookimpl,
+)
 
-__all__ = ["okra_storage_backends", "postgresql_read_models", "postgresql_settings"]
+__all__ = [
+    "okra_storage_backends",
+    "postgresql_key_result_index",
+    "postgresql_read_models",
+    "postgresql_settings",
+]
 
 _EXAMPLE = "postgresql://user:password@localhost:5432/okra"
 _OPTIONS = ("schema",)
@@ -79,6 +91,15 @@ def postgresql_settings(url: str) -> dict[str, str]:
     }
 
 
+def postgresql_key_result_index(recorder: object) -> KeyResultIndex:
+    """The key result index of a PostgreSQL event store, beside its events (imports psycopg)."""
+    from .postgres_recorder import GuardedPostgresRecorder, postgres_key_result_index
+
+    if not isinstance(recorder, GuardedPostgresRecorder):
+        raise TypeError(f"expected okra's PostgreSQL recorder, got {type(recorder).__name__}")
+    return postgres_key_result_index(recorder)
+
+
 def postgresql_read_models(recorder: object) -> ReadModelStore:
     """The read-model store of a PostgreSQL event store (imports psycopg on use)."""
     from .postgres_recorder import GuardedPostgresRecorder, PostgresReadModelStore
@@ -97,6 +118,7 @@ def okra_storage_backends() -> list[StorageBackend]:
             description="a PostgreSQL server, shared by many processes (psycopg 3)",
             settings=postgresql_settings,
             read_models=postgresql_read_models,
+            key_result_index=postgresql_key_result_index,
             example=_EXAMPLE,
         )
     ]

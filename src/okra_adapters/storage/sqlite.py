@@ -29,6 +29,8 @@ from okra_core import (
     LogMovedError,
     ReadConflictError,
     Signer,
+    SQLDialect,
+    SQLKeyResultIndex,
     StorageBackend,
     ValidationError,
     genesis_checkpoint,
@@ -41,6 +43,7 @@ __all__ = [
     "GuardedSQLiteRecorder",
     "SQLiteReadModelStore",
     "okra_storage_backends",
+    "sqlite_key_result_index",
     "sqlite_path",
     "sqlite_settings",
 ]
@@ -434,6 +437,17 @@ class SQLiteReadModelStore:
             c.execute(f"DELETE FROM {_READ_MODELS_TABLE} WHERE name=?", (name,))
 
 
+def sqlite_key_result_index(recorder: SQLiteApplicationRecorder) -> SQLKeyResultIndex:
+    """The key result index, in two tables of the event store's own SQLite file."""
+    datastore = recorder.datastore
+    return SQLKeyResultIndex(
+        SQLDialect(
+            transaction=lambda write: datastore.transaction(commit=write),
+            table=lambda name: f'"{name}"',
+        )
+    )
+
+
 @hookimpl
 def okra_storage_backends() -> list[StorageBackend]:
     """The ``sqlite`` backend."""
@@ -443,6 +457,7 @@ def okra_storage_backends() -> list[StorageBackend]:
             description="an embedded SQLite file (the default)",
             settings=sqlite_settings,
             read_models=SQLiteReadModelStore,
+            key_result_index=sqlite_key_result_index,
             example="sqlite:///okra.sqlite",
         )
     ]

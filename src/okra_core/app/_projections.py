@@ -242,6 +242,11 @@ class Projections(Collaborator):
             at, known = self.instants(as_of, as_known_at)
         except ValidationError:
             return None
+        if at is None:
+            return None
+        indexed = self._ctx.state.indexed(entity_id, at, known)
+        if indexed is not None:
+            return _past(indexed[0], indexed[1], at)
         history = self._ctx.state.from_stream(entity_id)
         if history is None or at is None or not isinstance(history.latest, _QUERIED):
             return None  # not there (the usual path says so), or the playbook, or not queried

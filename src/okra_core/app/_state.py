@@ -31,6 +31,7 @@ from ..store._log import Log
 from ..store._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
 from ..store._store import ReadModelStore
 from ..store._tree import LogTreeRecorder
+from ._index import KeyResultIndexer
 
 __all__ = ["LiveState"]
 
@@ -153,6 +154,8 @@ class LiveState:
         read_models = self._read_models()
         if read_models is not None:
             self._log.storage(lambda: read_models.drop(READ_MODEL_NAME))
+        if self._indexer is not None:
+            self._log.storage(self._indexer.drop)
         self.states.clear()
         self.task_action.clear()
         self.check_in_key_result.clear()
@@ -172,7 +175,10 @@ class LiveState:
         return sum(state.version for state in self.states.values())
 
     def checkpoint(self) -> None:
-        """Save the read model if it moved on since it was last saved."""
+        """Save the read model if it moved on since it was last saved, and bring the index up."""
+        indexer = self._indexer
+        if indexer is not None and not self._ahead:
+            indexer.catch_up(self.position)
         read_models = self._read_models()
         if read_models is None or self._ahead or self.position <= self._saved_position:
             return
@@ -182,6 +188,14 @@ class LiveState:
         data = self._log.seal(dump_states(self.states, self._fingerprint, anchor))
         self._log.storage(lambda: read_models.save(READ_MODEL_NAME, self.position, data))
         self._saved_position = self.position
+
+    @functools.cached_property
+    def _indexer(self) -> KeyResultIndexer | None:
+        """The store's key result index, where it keeps one and read models may be kept."""
+        if not self._persist:
+            return None
+        index = self._log.key_result_index()
+        return KeyResultIndexer(self._log, index) if index is not None else None
 
     @functools.cached_property
     def _fingerprint(self) -> str:
@@ -301,11 +315,41 @@ class LiveState:
         self._last_world = (key, world)
         return world
 
+    def indexed(
+        self, entity_id: UUID, at: datetime, known: datetime | None
+    ) -> tuple[KeyResult, KeyResult | None] | None:
+        """A key result now (its definition) and as of ``at``, from the index alone.
+
+        For a question about one key result before anything else is folded in:
+        it reads that key result's rows in the index, brought up to the log
+        first. None if the store keeps no index or it holds no such key result.
+        """
+        indexer = self._indexer
+        if indexer is None:
+            return None
+        indexer.catch_up()
+        latest = indexer.latest(entity_id)
+        if latest is None:
+            return None
+        return latest, indexer.as_of(entity_id, at, known)
+
     def past(self, entity_id: UUID, at: datetime, known: datetime | None) -> AnyEntity | None:
         """An entity as of ``at`` (as known at ``known``); None if it did not exist yet.
 
         The playbook always exists: its defaults hold until its first revision.
+        A key result whose history is not loaded here is read from the index,
+        where the store keeps one and it can be brought to this instance's
+        position.
         """
+        indexer = self._indexer
+        if (
+            indexer is not None
+            and entity_id not in self._histories
+            and isinstance(self.states.get(entity_id), KeyResult)
+            and not self._ahead
+            and indexer.catch_up(self.position) == self.position
+        ):
+            return indexer.as_of(entity_id, at, known)
         state = _as_of(self.history_of(entity_id), at, known)
         if state is None and entity_id == PLAYBOOK_ID:
             return Playbook.default()

@@ -18,6 +18,7 @@ import attrs
 if TYPE_CHECKING:
     from ..app._context import Authorizer
     from ..app._okra import Okra
+    from ..store._index import KeyResultIndex
     from ..store._store import ReadModelStore
     from ._notification import Channel
 
@@ -89,6 +90,13 @@ class StorageBackend:
             eventsourcing application recorder that ``settings`` produced. It must
             be a module-level class or function (it is stored by its import path).
             ``None`` (the default): the backend keeps no read models.
+        key_result_index: ``key_result_index(recorder) -> KeyResultIndex | None``:
+            the store's persisted key result index (questions about a key
+            result's past read its rows instead of its whole stream), given the
+            same recorder; a module-level class or function, like ``read_models``.
+            :class:`okra_core.SQLKeyResultIndex` serves any DB-API database.
+            ``None`` (the default): the backend keeps no index, and the past is
+            read from the log.
         example: an example URL, shown when a URL is refused.
 
     .. versionadded:: 0.1
@@ -101,6 +109,9 @@ class StorageBackend:
         default=None, validator=_optional_callable
     )
     example: str = attrs.field(default="", validator=_text)
+    key_result_index: Callable[[Any], KeyResultIndex | None] | None = attrs.field(
+        default=None, validator=_optional_callable
+    )
 
     @property
     def name(self) -> str:
@@ -137,6 +148,9 @@ class Notifier:
     description: str = attrs.field(validator=_text)
     open: Callable[[str, str | None], Channel] = attrs.field(validator=_callable)
     example: str = attrs.field(default="", validator=_text)
+    key_result_index: Callable[[Any], KeyResultIndex | None] | None = attrs.field(
+        default=None, validator=_optional_callable
+    )
 
     @property
     def name(self) -> str:
@@ -318,6 +332,9 @@ class MetricSource:
     read: Callable[[str, str | None], float | None] = attrs.field(validator=_callable)
     check: Callable[[str], None] | None = attrs.field(default=None, validator=_optional_callable)
     example: str = attrs.field(default="", validator=_text)
+    key_result_index: Callable[[Any], KeyResultIndex | None] | None = attrs.field(
+        default=None, validator=_optional_callable
+    )
 
     @property
     def name(self) -> str:

@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
 
 from ..domain._errors import ConcurrencyError, DamagedLogError, StorageError
 from ..domain._events import Event
+from ._index import KeyResultIndex
 from ._store import EventStoreApp, LogMovedError, ReadConflictError, ReadModelStore
 from ._tree import TREE_SIGNER, LogTreeRecorder, Signer, StoredRecord
 
@@ -242,6 +243,16 @@ class Log:
     def read_models(self) -> ReadModelStore | None:
         """Where the store keeps read models, if its backend has a place for them."""
         return self.storage(lambda: self.store.read_models)
+
+    def key_result_index(self) -> KeyResultIndex | None:
+        """The store's key result index, if its backend keeps one and may here.
+
+        An encrypted store keeps none: the index holds check-ins' values as
+        columns, in the clear, and they are what the encryption protects.
+        """
+        if self.store.mapper.cipher:
+            return None
+        return self.storage(lambda: self.store.key_result_index)
 
     def seal(self, data: bytes) -> bytes:
         """Compress and encrypt a read model as the store does its events.

@@ -18,9 +18,11 @@ from eventsourcing.utils import Environment, EnvType, TopicError, get_topic, res
 from ..codec._codec import EventCodec, JSONBytes, OkraMapper
 from ..domain._errors import OkraError, PluginError, StorageError, ValidationError
 from ..plugins._manager import Plugins, load_plugins
+from ._index import KeyResultIndex
 
 __all__ = [
     "CIPHER_KEY",
+    "INDEX_TOPIC",
     "READ_MODELS_TOPIC",
     "EventStoreApp",
     "LogMovedError",
@@ -36,6 +38,9 @@ __all__ = [
 
 READ_MODELS_TOPIC = "OKRA_READ_MODELS_TOPIC"
 """The setting naming a storage backend's ``read_models`` factory by import path."""
+
+INDEX_TOPIC = "OKRA_KEY_RESULT_INDEX_TOPIC"
+"""The setting naming a storage backend's ``key_result_index`` factory by import path."""
 
 STORE_ENV_VAR = "OKRA_STORE"
 """Environment variable naming the store to open when no URL is given."""
@@ -89,14 +94,19 @@ def store_env(url: str, plugins: Plugins | None = None) -> dict[str, str]:
             f"storage backend {backend.scheme!r} failed on {redact_url(url)}: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
-    if backend.read_models is not None:
-        topic = get_topic(backend.read_models)
-        if resolve_topic(topic) is not backend.read_models:
+    for setting, factory, name in (
+        (READ_MODELS_TOPIC, backend.read_models, "read_models"),
+        (INDEX_TOPIC, backend.key_result_index, "key_result_index"),
+    ):
+        if factory is None:
+            continue
+        topic = get_topic(factory)
+        if resolve_topic(topic) is not factory:
             raise PluginError(
-                f"storage backend {backend.scheme!r}: read_models must be a module-level "
-                f"class or function, got {backend.read_models!r}"
+                f"storage backend {backend.scheme!r}: {name} must be a module-level "
+                f"class or function, got {factory!r}"
             )
-        env[READ_MODELS_TOPIC] = topic
+        env[setting] = topic
     return env
 
 
@@ -270,6 +280,16 @@ class EventStoreApp(Application[UUID]):
                 resolve_topic(topic)(self.recorder) if topic else None
             )
         return self._read_models
+
+    @property
+    def key_result_index(self) -> KeyResultIndex | None:
+        """This store's persisted key result index (``None``: it keeps none)."""
+        if not hasattr(self, "_key_result_index"):
+            topic = self.env.get(INDEX_TOPIC)
+            self._key_result_index: KeyResultIndex | None = (
+                resolve_topic(topic)(self.recorder) if topic else None
+            )
+        return self._key_result_index
 
     def record(
         self, events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any

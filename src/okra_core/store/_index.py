@@ -1,0 +1,564 @@
+"""The key result index: a bitemporal projection of key results, beside the log.
+
+Most of a log is check-ins, and a question about a key result's past asks for
+the check-ins *effective* by one instant, as *known* at another. Replaying its
+stream answers, at the cost of every event in it. The index keeps one row per
+event of every key result, in the store's own database, so that such a
+question reads the rows it needs by range:
+
+- a check-in's rows (recorded, then each correction) carry its fields as
+  columns, with the span of knowledge in which each was the one in effect:
+  ``known_from`` (when it became known) and ``known_to`` (when a correction or
+  a retraction replaced it; ``NULL`` while it is in effect);
+- a definition event (defined, retargeted, graded...) carries the stored record
+  as it is in the log, to be decoded and folded;
+- every row carries its version and its stamp, so the version and update stamp
+  known at an instant are one look-up.
+
+"Known at ``t``" is the same as everywhere in okra: the longest prefix of the
+stream whose events were all recorded by ``t``. ``known_from`` is therefore the
+running maximum of ``recorded_at`` along the stream, and an event is known at
+``t`` exactly when its ``known_from <= t``. Instants are integers, microseconds
+since 1970 (UTC), so ranges compare as numbers in any database.
+
+The index is tracked by log position, as eventsourcing's tracking recorders
+track what a follower has processed: it holds exactly the key result rows of
+the log up to :meth:`KeyResultIndex.tracked`, and each extension moves that
+position in the same transaction as its rows. The log stays the only source of
+truth: the index can be dropped at any time and is built again from the log.
+
+Two implementations come with okra: :class:`SQLKeyResultIndex` for any DB-API
+database (SQLite and PostgreSQL use it) and :class:`MemoryKeyResultIndex`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol
+
+import attrs
+
+__all__ = [
+    "CHECK_IN_COLUMNS",
+    "CORRECTED",
+    "DEFINITION",
+    "INDEX_COLUMNS",
+    "RECORDED",
+    "RETRACTED",
+    "Close",
+    "IndexRow",
+    "KeyResultIndex",
+    "MemoryKeyResultIndex",
+    "SQLDialect",
+    "SQLKeyResultIndex",
+    "from_micros",
+    "micros",
+]
+
+# What a row records (the ``kind`` column).
+DEFINITION: Final = 0
+RECORDED: Final = 1
+CORRECTED: Final = 2
+RETRACTED: Final = 3
+
+INDEX_COLUMNS: Final = (
+    "position",  # the event's position in the log
+    "key_result",  # the key result's id, 32 hex digits
+    "version",  # the event's version in the key result's stream
+    "known_from",  # running max of recorded_at along the stream (microseconds)
+    "kind",
+    "event_at",  # the event's own recorded_at (microseconds)
+    "event_actor",  # the event's own actor
+    "check_in",  # the check-in's id, 32 hex digits (check-in rows)
+    "effective_at",  # check-in rows: when the value was true (microseconds)
+    "value",
+    "confidence_probability",
+    "confidence_scale",
+    "confidence_given",
+    "narrative",
+    "recorded_at",  # when the check-in was first recorded (microseconds)
+    "actor",  # who first recorded it
+    "source",
+    "known_to",  # known_from of the event that replaced this check-in row (NULL: none)
+    "topic",  # definition rows: the stored record's topic ...
+    "state",  # ... and its bytes, as in the log
+)
+
+IndexRow = tuple[Any, ...]
+"""One row of the index, in the order of :data:`INDEX_COLUMNS`."""
+
+CHECK_IN_COLUMNS: Final = (
+    "check_in",
+    "value",
+    "confidence_probability",
+    "confidence_scale",
+    "confidence_given",
+    "narrative",
+    "effective_at",
+    "recorded_at",
+    "actor",
+    "source",
+    "kind",
+)
+"""The columns :meth:`KeyResultIndex.check_ins` returns, in this order."""
+
+_AT: Final = {name: i for i, name in enumerate(INDEX_COLUMNS)}
+_CHECK_IN_AT: Final = tuple(_AT[name] for name in CHECK_IN_COLUMNS)
+
+
+@attrs.frozen
+class Close:
+    """A check-in row replaced: by a correction or a retraction, at ``known_to``."""
+
+    check_in: str
+    known_to: int
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(instant: datetime) -> int:
+    """``instant`` (aware) as microseconds since 1970, UTC: how the index stores instants."""
+    delta = instant - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    """The UTC instant of :func:`micros`."""
+    return _EPOCH + timedelta(microseconds=value)
+
+
+class KeyResultIndex(Protocol):
+    """The persisted key result index of one store (see the module's docstring).
+
+    Instants are microseconds (:func:`micros`); ids are 32 lowercase hex digits.
+    """
+
+    def tracked(self) -> int | None:
+        """The log position the index holds every row up to; None if never built."""
+
+    def extend(
+        self, after: int | None, upto: int, rows: Sequence[IndexRow], closes: Sequence[Close]
+    ) -> bool:
+        """Add the rows of the log's positions after ``after`` up to ``upto``, atomically.
+
+        ``closes`` end rows added before this extension (their check-ins were
+        corrected or retracted). Nothing is written, and the answer is False, if
+        the index is no longer at ``after`` (another process extended it).
+        """
+
+    def running(self, key_results: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """For each key result held, ``(its last version, that row's known_from)``."""
+
+    def open_check_ins(self, check_ins: Iterable[str]) -> dict[str, IndexRow]:
+        """The row in effect (not replaced) of each of these check-ins that has one."""
+
+    def definitions(self, key_result: str) -> list[tuple[int, int, str, bytes]]:
+        """``(version, known_from, topic, state)`` of its definition events, in order."""
+
+    def stamp(self, key_result: str, known_by: int | None) -> tuple[int, int, str] | None:
+        """``(version, event_at, event_actor)`` of the last event known by ``known_by``."""
+
+    def check_ins(
+        self, key_result: str, effective_by: int, known_at: int | None
+    ) -> list[tuple[Any, ...]]:
+        """The check-ins in effect as known at ``known_at`` (None: now) effective by then.
+
+        Rows of :data:`CHECK_IN_COLUMNS`, ordered as a key result orders its
+        check-ins: by effective time, then recorded time, then version.
+        """
+
+    def retracted(self, key_result: str, known_at: int | None) -> list[str]:
+        """The check-ins retracted as known at ``known_at`` (None: now)."""
+
+    def drop(self) -> None:
+        """Forget the whole index (it is built again from the log)."""
+
+
+# --- in memory -------------------------------------------------------------------------
+
+
+def _check_in_order(row: Sequence[Any]) -> tuple[int, int, int]:
+    return (row[_AT["effective_at"]], row[_AT["recorded_at"]], row[_AT["version"]])
+
+
+class MemoryKeyResultIndex:
+    """The index in this process's memory: for ``memory://`` stores (and as a model)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tracked: int | None = None
+        self._rows: dict[str, list[list[Any]]] = {}  # key result -> rows in version order
+        self._open: dict[str, list[Any]] = {}  # check-in -> its row in effect
+
+    def tracked(self) -> int | None:
+        """The log position the index holds every row up to; None if never built."""
+        return self._tracked
+
+    def extend(
+        self, after: int | None, upto: int, rows: Sequence[IndexRow], closes: Sequence[Close]
+    ) -> bool:
+        """Add the rows of the log up to ``upto`` (False: the index is not at ``after``)."""
+        with self._lock:
+            if self._tracked != after:
+                return False
+            for close in closes:
+                found = self._open.pop(close.check_in, None)
+                if found is not None:
+                    found[_AT["known_to"]] = close.known_to
+            for row in rows:
+                held = list(row)
+                self._rows.setdefault(held[_AT["key_result"]], []).append(held)
+                if held[_AT["kind"]] in (RECORDED, CORRECTED) and held[_AT["known_to"]] is None:
+                    self._open[held[_AT["check_in"]]] = held
+            self._tracked = upto
+            return True
+
+    def running(self, key_results: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """For each key result held, ``(its last version, that row's known_from)``."""
+        found = {}
+        for key_result in key_results:
+            rows = self._rows.get(key_result)
+            if rows:
+                found[key_result] = (rows[-1][_AT["version"]], rows[-1][_AT["known_from"]])
+        return found
+
+    def open_check_ins(self, check_ins: Iterable[str]) -> dict[str, IndexRow]:
+        """The row in effect of each of these check-ins that has one."""
+        return {c: tuple(self._open[c]) for c in check_ins if c in self._open}
+
+    def _known(self, key_result: str, known_by: int | None) -> list[list[Any]]:
+        rows = self._rows.get(key_result, [])
+        if known_by is None:
+            return rows
+        return [r for r in rows if r[_AT["known_from"]] <= known_by]
+
+    def definitions(self, key_result: str) -> list[tuple[int, int, str, bytes]]:
+        """``(version, known_from, topic, state)`` of its definition events, in order."""
+        return [
+            (r[_AT["version"]], r[_AT["known_from"]], r[_AT["topic"]], r[_AT["state"]])
+            for r in self._rows.get(key_result, [])
+            if r[_AT["kind"]] == DEFINITION
+        ]
+
+    def stamp(self, key_result: str, known_by: int | None) -> tuple[int, int, str] | None:
+        """``(version, event_at, event_actor)`` of the last event known by ``known_by``."""
+        rows = self._known(key_result, known_by)
+        if not rows:
+            return None
+        last = rows[-1]
+        return last[_AT["version"]], last[_AT["event_at"]], last[_AT["event_actor"]]
+
+    def check_ins(
+        self, key_result: str, effective_by: int, known_at: int | None
+    ) -> list[tuple[Any, ...]]:
+        """The check-ins in effect as known at ``known_at``, effective by ``effective_by``."""
+        in_effect = [
+            r
+            for r in self._known(key_result, known_at)
+            if r[_AT["kind"]] in (RECORDED, CORRECTED)
+            and r[_AT["effective_at"]] <= effective_by
+            and (
+                r[_AT["known_to"]] is None
+                or (known_at is not None and r[_AT["known_to"]] > known_at)
+            )
+        ]
+        in_effect.sort(key=_check_in_order)
+        return [tuple(r[i] for i in _CHECK_IN_AT) for r in in_effect]
+
+    def retracted(self, key_result: str, known_at: int | None) -> list[str]:
+        """The check-ins retracted as known at ``known_at`` (None: now)."""
+        return [
+            r[_AT["check_in"]]
+            for r in self._known(key_result, known_at)
+            if r[_AT["kind"]] == RETRACTED
+        ]
+
+    def drop(self) -> None:
+        """Forget the whole index."""
+        with self._lock:
+            self._tracked = None
+            self._rows.clear()
+            self._open.clear()
+
+
+# --- in an SQL database ------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class SQLDialect:
+    """What :class:`SQLKeyResultIndex` needs to know of one database and its driver.
+
+    Attributes:
+        transaction: ``transaction(write)`` opens a transaction and yields a
+            DB-API cursor whose rows are sequences, committed at the end if
+            ``write`` (rolled back on an error).
+        table: ``table(name)``: the name to use in SQL for a table of okra's
+            (quoted, and qualified by a schema if the store has one).
+        placeholder: the driver's parameter marker (``?``, ``%s``).
+        integer, real, text, blob: the column types for 64-bit integers, floats,
+            text and bytes.
+
+    The SQL is plain: ``CREATE ... IF NOT EXISTS``, ``INSERT ... ON CONFLICT DO
+    NOTHING``, ``ORDER BY ... LIMIT``. Each extension starts by updating the
+    tracking row, which takes the database's write lock (SQLite) or the row's
+    lock (PostgreSQL) before anything is read.
+    """
+
+    transaction: Callable[[bool], contextlib.AbstractContextManager[Any]]
+    table: Callable[[str], str]
+    placeholder: str = "?"
+    integer: str = "INTEGER"
+    real: str = "REAL"
+    text: str = "TEXT"
+    blob: str = "BLOB"
+
+
+_ROWS_TABLE: Final = "okra_key_result_index"
+_TRACKING_TABLE: Final = "okra_key_result_index_tracking"
+
+
+class SQLKeyResultIndex:
+    """The index in two tables of the store's own SQL database.
+
+    ``okra_key_result_index`` holds the rows (primary key: key result and
+    version), with an index by key result and ``known_from`` (for stamps), by key
+    result and effective time (for check-ins), and by check-in (for the rows a
+    correction replaces); ``okra_key_result_index_tracking`` holds the position.
+    """
+
+    def __init__(self, dialect: SQLDialect) -> None:
+        self._d = dialect
+        self._rows = dialect.table(_ROWS_TABLE)
+        self._tracking = dialect.table(_TRACKING_TABLE)
+        self._create()
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self._d.placeholder).format(
+            rows=self._rows, tracking=self._tracking
+        )
+
+    def _create(self) -> None:
+        d = self._d
+        types = {
+            "position": d.integer,
+            "key_result": d.text,
+            "version": d.integer,
+            "known_from": d.integer,
+            "kind": d.integer,
+            "event_at": d.integer,
+            "event_actor": d.text,
+            "check_in": d.text,
+            "effective_at": d.integer,
+            "value": d.real,
+            "confidence_probability": d.real,
+            "confidence_scale": d.text,
+            "confidence_given": d.text,
+            "narrative": d.text,
+            "recorded_at": d.integer,
+            "actor": d.text,
+            "source": d.text,
+            "known_to": d.integer,
+            "topic": d.text,
+            "state": d.blob,
+        }
+        required = {"position", "key_result", "version", "known_from", "kind", "event_at"}
+        columns = ", ".join(
+            f"{name} {types[name]}{' NOT NULL' if name in required else ''}"
+            for name in INDEX_COLUMNS
+        )
+        plain = _ROWS_TABLE  # index names are not qualified: they live in the table's schema
+        with d.transaction(True) as c:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._rows} ({columns}, "
+                "PRIMARY KEY (key_result, version))"
+            )
+            c.execute(
+                f"CREATE INDEX IF NOT EXISTS {plain}_known "
+                f"ON {self._rows} (key_result, known_from, version)"
+            )
+            c.execute(
+                f"CREATE INDEX IF NOT EXISTS {plain}_effective "
+                f"ON {self._rows} (key_result, effective_at, recorded_at, version)"
+            )
+            c.execute(f"CREATE INDEX IF NOT EXISTS {plain}_check_in ON {self._rows} (check_in)")
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._tracking} "
+                f"(id {d.integer} PRIMARY KEY, position {d.integer} NOT NULL)"
+            )
+            # One row, always there (-1: never built), so that an extension can lock it.
+            c.execute(
+                self._sql(
+                    f"INSERT INTO {{tracking}} (id, position) VALUES (1, {_NEVER}) "
+                    "ON CONFLICT DO NOTHING"
+                )
+            )
+
+    def tracked(self) -> int | None:
+        """The log position the index holds every row up to; None if never built."""
+        with self._d.transaction(False) as c:
+            c.execute(self._sql("SELECT position FROM {tracking} WHERE id = 1"))
+            row = c.fetchone()
+        return _position(row)
+
+    def extend(
+        self, after: int | None, upto: int, rows: Sequence[IndexRow], closes: Sequence[Close]
+    ) -> bool:
+        """Add the rows of the log up to ``upto`` (False: the index is not at ``after``)."""
+        with self._d.transaction(True) as c:
+            # A write first: the lock is held before the position is read.
+            c.execute(self._sql("UPDATE {tracking} SET position = position WHERE id = 1"))
+            c.execute(self._sql("SELECT position FROM {tracking} WHERE id = 1"))
+            if _position(c.fetchone()) != after:
+                return False
+            if closes:
+                c.executemany(
+                    self._sql(
+                        "UPDATE {rows} SET known_to = ? WHERE check_in = ? AND known_to IS NULL "
+                        f"AND kind IN ({RECORDED}, {CORRECTED})"
+                    ),
+                    [(close.known_to, close.check_in) for close in closes],
+                )
+            if rows:
+                marks = ", ".join("?" * len(INDEX_COLUMNS))
+                c.executemany(
+                    self._sql(
+                        f"INSERT INTO {{rows}} ({', '.join(INDEX_COLUMNS)}) VALUES ({marks})"
+                    ),
+                    rows,
+                )
+            c.execute(self._sql("UPDATE {tracking} SET position = ? WHERE id = 1"), (upto,))
+        return True
+
+    def running(self, key_results: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """For each key result held, ``(its last version, that row's known_from)``."""
+        found: dict[str, tuple[int, int]] = {}
+        wanted = list(key_results)
+        with self._d.transaction(False) as c:
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" * len(chunk))
+                c.execute(
+                    self._sql(
+                        "SELECT key_result, version, known_from FROM {rows} AS r "
+                        f"WHERE key_result IN ({marks}) AND version = "
+                        "(SELECT MAX(version) FROM {rows} WHERE key_result = r.key_result)"
+                    ),
+                    chunk,
+                )
+                found.update((r[0], (int(r[1]), int(r[2]))) for r in c.fetchall())
+        return found
+
+    def open_check_ins(self, check_ins: Iterable[str]) -> dict[str, IndexRow]:
+        """The row in effect of each of these check-ins that has one."""
+        found: dict[str, IndexRow] = {}
+        wanted = list(check_ins)
+        with self._d.transaction(False) as c:
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" * len(chunk))
+                c.execute(
+                    self._sql(
+                        f"SELECT {', '.join(INDEX_COLUMNS)} FROM {{rows}} "
+                        f"WHERE check_in IN ({marks}) AND known_to IS NULL "
+                        f"AND kind IN ({RECORDED}, {CORRECTED})"
+                    ),
+                    chunk,
+                )
+                found.update((r[_AT["check_in"]], _stored(r)) for r in c.fetchall())
+        return found
+
+    def definitions(self, key_result: str) -> list[tuple[int, int, str, bytes]]:
+        """``(version, known_from, topic, state)`` of its definition events, in order."""
+        with self._d.transaction(False) as c:
+            c.execute(
+                self._sql(
+                    "SELECT version, known_from, topic, state FROM {rows} WHERE key_result = ? "
+                    f"AND kind = {DEFINITION} ORDER BY version"
+                ),
+                (key_result,),
+            )
+            return [(int(r[0]), int(r[1]), str(r[2]), bytes(r[3])) for r in c.fetchall()]
+
+    def stamp(self, key_result: str, known_by: int | None) -> tuple[int, int, str] | None:
+        """``(version, event_at, event_actor)`` of the last event known by ``known_by``."""
+        known, args = _known_clause(known_by)
+        with self._d.transaction(False) as c:
+            c.execute(
+                self._sql(
+                    "SELECT version, event_at, event_actor FROM {rows} WHERE key_result = ?"
+                    f"{known} ORDER BY known_from DESC, version DESC LIMIT 1"
+                ),
+                (key_result, *args),
+            )
+            row = c.fetchone()
+        return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+    def check_ins(
+        self, key_result: str, effective_by: int, known_at: int | None
+    ) -> list[tuple[Any, ...]]:
+        """The check-ins in effect as known at ``known_at``, effective by ``effective_by``."""
+        args: tuple[int, ...] = ()
+        if known_at is None:
+            known = " AND known_to IS NULL"
+        else:
+            known = " AND known_from <= ? AND (known_to IS NULL OR known_to > ?)"
+            args = (known_at, known_at)
+        with self._d.transaction(False) as c:
+            c.execute(
+                self._sql(
+                    f"SELECT {', '.join(CHECK_IN_COLUMNS)} FROM {{rows}} WHERE key_result = ? "
+                    f"AND effective_at <= ? AND kind IN ({RECORDED}, {CORRECTED}){known} "
+                    "ORDER BY effective_at, recorded_at, version"
+                ),
+                (key_result, effective_by, *args),
+            )
+            return c.fetchall()  # type: ignore[no-any-return]
+
+    def retracted(self, key_result: str, known_at: int | None) -> list[str]:
+        """The check-ins retracted as known at ``known_at`` (None: now)."""
+        known, args = _known_clause(known_at)
+        with self._d.transaction(False) as c:
+            c.execute(
+                self._sql(
+                    f"SELECT check_in FROM {{rows}} WHERE key_result = ? AND kind = {RETRACTED}"
+                    f"{known}"
+                ),
+                (key_result, *args),
+            )
+            return [str(r[0]) for r in c.fetchall()]
+
+    def drop(self) -> None:
+        """Forget the whole index."""
+        with self._d.transaction(True) as c:
+            c.execute(self._sql(f"UPDATE {{tracking}} SET position = {_NEVER} WHERE id = 1"))
+            c.execute(self._sql("DELETE FROM {rows}"))
+
+
+_NEVER: Final = -1
+
+
+def _position(row: Sequence[Any] | None) -> int | None:
+    if row is None or int(row[0]) == _NEVER:
+        return None
+    return int(row[0])
+
+
+def _known_clause(known_by: int | None) -> tuple[str, tuple[int, ...]]:
+    if known_by is None:
+        return "", ()
+    return " AND known_from <= ?", (known_by,)
+
+
+def _stored(row: Sequence[Any]) -> IndexRow:
+    """A row as read back, with bytes as bytes (drivers hand out memoryview and the like)."""
+    state = row[_AT["state"]]
+    if state is None or type(state) is bytes:
+        return tuple(row)
+    return (*row[: _AT["state"]], bytes(state))
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

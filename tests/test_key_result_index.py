@@ -1,0 +1,281 @@
+"""The key result index answers as the key result's whole stream does, on every backend.
+
+The index (``okra_core.store._index``, followed by ``app._index``) is a
+projection of the log in the store's own database. These tests hold it to the
+definition, :func:`okra_core.read._history.as_of` over the key result's stream:
+
+- for random histories (check-ins recorded late and backdated, corrected,
+  retracted; key results retargeted and reweighted; a clock that goes back),
+  at random instants, as of and as known at;
+- after the index is dropped and built again from the log (the log is the only
+  source of truth);
+- from a fresh instance, which reads only the index's rows of that key result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from okra_core import Change, KeyResult, ManualClock, Okra
+from okra_core.app._index import KeyResultIndexer
+from okra_core.read._history import as_of as history_as_of
+
+from . import pg
+from .conftest import START
+
+DAY = timedelta(days=1)
+Step = tuple[Any, ...]
+
+_step = st.one_of(
+    st.tuples(
+        st.just("check_in"),
+        st.integers(0, 1),  # which key result
+        st.integers(-50, 150),  # value
+        st.integers(0, 20),  # backdated by so many days
+        st.none() | st.integers(0, 10),  # confidence
+    ),
+    st.tuples(st.just("correct"), st.integers(0, 1), st.integers(0, 30), st.integers(-50, 150)),
+    st.tuples(st.just("move"), st.integers(0, 1), st.integers(0, 30), st.integers(-10, 10)),
+    st.tuples(st.just("retract"), st.integers(0, 1), st.integers(0, 30)),
+    st.tuples(st.just("retarget"), st.integers(0, 1), st.integers(1, 300)),
+    st.tuples(st.just("reweight"), st.integers(0, 1), st.integers(1, 5)),
+    st.tuples(st.just("wait"), st.integers(0, 72)),  # hours
+    st.tuples(st.just("skew"), st.integers(1, 48)),  # the clock goes back, hours
+)
+steps = st.lists(_step, min_size=1, max_size=25)
+
+
+def _play(okra: Okra, clock: ManualClock, plan: list[Step]) -> list[UUID]:
+    """Run ``plan`` on a new quarter; the key results' ids."""
+    cycle = okra.plan_cycle("Q", start=START.date(), end=(START + 90 * DAY).date(), actor="ana")
+    okra.start_cycle(cycle, actor="ana")
+    goal = okra.draft_objective("Reply fast", cycle=cycle, owner="ana", actor="ana")
+    krs = [
+        okra.add_key_result(goal, f"K{n}", metric=Change(baseline=0, target=100), actor="ana")
+        for n in range(2)
+    ]
+    okra.activate_objective(goal, actor="ana")
+    for step in plan:
+        clock.advance(timedelta(minutes=7))
+        kind, *args = step
+        if kind == "wait":
+            clock.advance(timedelta(hours=int(args[0])))
+            continue
+        if kind == "skew":
+            clock.set(clock.now() - timedelta(hours=int(args[0])))
+            continue
+        kr = krs[int(args[0])]
+        state = okra.key_result(kr)
+        check_ins = state.check_ins
+        if kind == "check_in":
+            _, value, back, confidence = args
+            okra.check_in(
+                kr,
+                value=float(value),
+                confidence=confidence,
+                effective_at=min(clock.now(), max(START, clock.now() - back * DAY)),
+                actor="lee",
+            )
+        elif kind in ("correct", "move", "retract") and check_ins:
+            target = check_ins[int(args[1]) % len(check_ins)]
+            if target.effective_at > clock.now():
+                continue  # the clock went back past it: a correction would be refused
+            if kind == "correct":
+                if float(args[2]) != target.value:
+                    okra.correct_check_in(
+                        target.id, value=float(args[2]), reason="typo", actor="sam"
+                    )
+            elif kind == "move":
+                moved = target.effective_at + int(args[2]) * DAY
+                moved = min(clock.now(), max(START, moved))
+                if moved != target.effective_at:
+                    okra.correct_check_in(target.id, effective_at=moved, reason="date", actor="sam")
+            else:
+                okra.retract_check_in(target.id, reason="wrong", actor="sam")
+        elif kind == "retarget":
+            target_value = float(args[1])
+            if isinstance(state.metric, Change) and target_value != state.metric.target:
+                okra.retarget(kr, target=target_value, reason="scope", actor="ana")
+        elif kind == "reweight" and float(args[1]) != state.weight:
+            okra.reweight(kr, weight=float(args[1]), actor="ana")
+    return [kr.id for kr in krs]
+
+
+def _instants(okra: Okra, ids: list[UUID]) -> list[datetime]:
+    """Instants around every event of the key results, and None (now) for known_at."""
+    found = {START - DAY}
+    for entity_id in ids:
+        for event in okra._state.history_of(entity_id):
+            found |= {event.recorded_at, event.recorded_at - timedelta(seconds=1)}
+            effective = getattr(event, "effective_at", None)
+            if effective is not None:
+                found |= {effective, effective + timedelta(hours=1)}
+    return sorted(found)
+
+
+def _indexer(okra: Okra) -> KeyResultIndexer:
+    indexer = okra._state._indexer
+    assert indexer is not None, "the backend keeps a key result index"
+    return indexer
+
+
+def _check(okra: Okra, ids: list[UUID], instants: list[datetime]) -> None:
+    indexer = _indexer(okra)
+    assert indexer.catch_up() == okra._log.last_position()
+    # A sample of the instants (each backend query is a round trip on PostgreSQL).
+    step = max(1, len(instants) // 12)
+    knowns: list[datetime | None] = [None, *instants[step // 2 :: step * 2]]
+    for entity_id in ids:
+        history = okra._state.history_of(entity_id)
+        for at in instants[::step]:
+            for known in knowns:
+                expected = history_as_of(history, at, known)
+                got = indexer.as_of(entity_id, at, known)
+                assert got == expected, (at, known)
+                if isinstance(got, KeyResult) and isinstance(expected, KeyResult):
+                    assert list(got.check_ins) == list(expected.check_ins)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def urls(backend: str, tmp_path: Path, postgres_server: str | None) -> Iterator[str]:
+    """Fresh store URLs on the backend, one per hypothesis example."""
+
+    def fresh() -> Iterator[str]:
+        count = 0
+        while True:
+            count += 1
+            if backend == "memory":
+                yield "memory://"
+            elif backend == "sqlite":
+                yield f"sqlite:///{tmp_path / f'okra-{count}.sqlite'}"
+            else:
+                if postgres_server is None:
+                    pg.skip_or_fail()
+                assert postgres_server is not None
+                with pg.fresh_schema(postgres_server) as (_, url):
+                    yield url
+
+    return fresh()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(plan=steps)
+def test_the_index_answers_as_the_stream_does(urls: Iterator[str], plan: list[Step]) -> None:
+    clock = ManualClock(START)
+    with Okra(next(urls), clock=clock) as okra:
+        ids = _play(okra, clock, plan)
+        instants = _instants(okra, ids)
+        _check(okra, ids, instants)
+        # Dropped and built again from the log: the same answers.
+        _indexer(okra).drop()
+        assert _indexer(okra).catch_up() == okra._log.last_position()
+        _check(okra, ids, instants)
+
+
+def test_the_index_follows_the_log_in_steps_and_across_instances(
+    urls: Iterator[str], backend: str
+) -> None:
+    """Built a little at a time as the log grows (and by another instance), it is the same."""
+    if backend == "memory":
+        pytest.skip("a memory store is not shared between two instances")
+    url = next(urls)
+    clock = ManualClock(START)
+    plan: list[Step] = [
+        ("check_in", 0, 10, 0, 5),
+        ("wait", 30),
+        ("check_in", 0, 20, 3, None),
+        ("correct", 0, 0, 15),
+        ("check_in", 1, 40, 0, 7),
+        ("retract", 1, 0),
+        ("move", 0, 1, -2),
+    ]
+    with Okra(url, clock=clock) as okra:
+        ids = _play(okra, clock, plan[:3])
+        _indexer(okra).catch_up()
+        for step in plan[3:]:
+            _play_more(okra, clock, ids, step)
+            _indexer(okra).catch_up()
+        instants = _instants(okra, ids)
+        _check(okra, ids, instants)
+        expected = {
+            (entity_id, at): history_as_of(okra._state.history_of(entity_id), at)
+            for entity_id in ids
+            for at in instants
+        }
+    with Okra(url, clock=clock) as fresh:
+        for (entity_id, at), answer in expected.items():
+            if answer is None:
+                continue
+            assert fresh.state(entity_id, as_of=at) == answer
+        assert not fresh._state.restored, "the index answered, nothing was folded"
+        assert not fresh._state._histories, "no stream was read"
+
+
+def _play_more(okra: Okra, clock: ManualClock, ids: list[UUID], step: Step) -> None:
+    clock.advance(timedelta(hours=5))
+    kind, which, *args = step
+    kr = ids[int(which)]
+    check_ins = okra.key_result(kr).check_ins
+    if kind == "check_in":
+        okra.check_in(kr, value=float(args[0]), confidence=args[2], actor="lee")
+    elif kind == "correct":
+        okra.correct_check_in(
+            check_ins[int(args[0])].id, value=float(args[1]), reason="t", actor="sam"
+        )
+    elif kind == "move":
+        target = check_ins[int(args[0]) % len(check_ins)]
+        moved = min(clock.now(), target.effective_at + int(args[1]) * DAY)
+        okra.correct_check_in(target.id, effective_at=moved, reason="d", actor="sam")
+    elif kind == "retract":
+        okra.retract_check_in(check_ins[int(args[0])].id, reason="w", actor="sam")
+
+
+def test_an_encrypted_store_keeps_no_index(tmp_path: Path) -> None:
+    """The index holds check-ins' values in the clear: an encrypted store does without it."""
+    from okra_core import generate_cipher_key
+
+    url = f"sqlite:///{tmp_path / 'secret.sqlite'}"
+    with Okra(url, settings={"CIPHER_KEY": generate_cipher_key()}) as okra:
+        assert okra._state._indexer is None
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "secret.sqlite") as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert not any("key_result_index" in t for t in tables)
+
+
+def test_without_a_persisted_read_model_there_is_no_index(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'plain.sqlite'}"
+    with Okra(url, persist_read_model=False) as okra:
+        assert okra._state._indexer is None
+
+
+def test_a_key_result_defined_later_is_not_found_as_of_before(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'okra.sqlite'}"
+    clock = ManualClock(START)
+    with Okra(url, clock=clock) as okra:
+        clock.advance(DAY)
+        ids = _play(okra, clock, [("check_in", 0, 5, 0, None)])
+    with Okra(url, clock=clock) as fresh:
+        with pytest.raises(Exception, match="created at"):
+            fresh.state(ids[0], as_of=START)
+        state = fresh.state(ids[0], as_of=clock.now())
+        assert isinstance(state, KeyResult)
+        assert [c.value for c in state.check_ins] == [5.0]
