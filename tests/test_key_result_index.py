@@ -142,6 +142,29 @@ def _check(okra: Okra, ids: list[UUID], instants: list[datetime]) -> None:
                 assert got == expected, (at, known)
                 if isinstance(got, KeyResult) and isinstance(expected, KeyResult):
                     assert list(got.check_ins) == list(expected.check_ins)
+    # Every key result at once, as a world of the past takes them.
+    state = okra._state
+    for at in instants[:: step * 2]:
+        for known in knowns[:3]:
+            expected_states = {
+                entity_id: past
+                for entity_id in ids
+                if (past := history_as_of(state.history_of(entity_id), at, known)) is not None
+            }
+            assert indexer.world(at, known) == expected_states, (at, known)
+
+
+def _check_world(okra: Okra, at: datetime, known: datetime | None) -> None:
+    """The first world of the past: key results from the index, the rest from their streams."""
+    state = okra._state
+    world = state.world_at(at, known)
+    assert not state._all_histories, "the key results' streams were not read"
+    expected = {
+        entity_id: past
+        for entity_id in state.states
+        if (past := history_as_of(state.history_of(entity_id), at, known)) is not None
+    }
+    assert list(world._states.items()) == list(expected.items()), (at, known)
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
@@ -182,6 +205,7 @@ def test_the_index_answers_as_the_stream_does(urls: Iterator[str], plan: list[St
     with Okra(next(urls), clock=clock) as okra:
         ids = _play(okra, clock, plan)
         instants = _instants(okra, ids)
+        _check_world(okra, instants[len(instants) // 2], None)
         _check(okra, ids, instants)
         # Dropped and built again from the log: the same answers.
         _indexer(okra).drop()
@@ -219,13 +243,16 @@ def test_the_index_follows_the_log_in_steps_and_across_instances(
             for entity_id in ids
             for at in instants
         }
-    with Okra(url, clock=clock) as fresh:
-        for (entity_id, at), answer in expected.items():
-            if answer is None:
-                continue
+    for (entity_id, at), answer in expected.items():
+        if answer is None:
+            continue
+        with Okra(url, clock=clock) as fresh:
             assert fresh.state(entity_id, as_of=at) == answer
-        assert not fresh._state.restored, "the index answered, nothing was folded"
-        assert not fresh._state._histories, "no stream was read"
+            assert not fresh._state.restored, "the index answered, nothing was folded"
+            assert not fresh._state._histories, "no stream was read"
+            # Asked again, the key result's history is loaded for what follows.
+            assert fresh.state(entity_id, as_of=at) == answer
+            assert set(fresh._state._histories) == {entity_id}
 
 
 def _play_more(okra: Okra, clock: ManualClock, ids: list[UUID], step: Step) -> None:

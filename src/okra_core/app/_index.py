@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 from uuid import UUID
@@ -22,12 +22,14 @@ import attrs
 from eventsourcing.persistence import StoredEvent
 
 from ..codec._fast import fast_uuid
+from ..domain._errors import StorageError
 from ..domain._events import (
     CheckInCorrected,
     CheckInRecorded,
     CheckInRetracted,
     EntityKind,
     Event,
+    EventRegistry,
 )
 from ..domain._fold import project
 from ..domain._key_result import CheckIn, CheckIns, KeyResult
@@ -46,12 +48,14 @@ from ..store._index import (
 )
 from ..store._log import Log
 
-__all__ = ["KeyResultIndexer"]
+__all__ = ["Folded", "KeyResultIndexer", "is_key_result_event", "key_result_topics"]
 
 log = logging.getLogger("okra")
 
 # Events read per extension of the index (each one transaction).
 _CHUNK: Final = 10_000
+# Events kept from the folding instance before the index is extended with them.
+_FEED_EVERY: Final = 10_000
 _AT: Final = {name: i for i, name in enumerate(INDEX_COLUMNS)}
 _EMPTY: Final = (None,) * (len(INDEX_COLUMNS) - 7)
 
@@ -59,11 +63,25 @@ _EMPTY: Final = (None,) * (len(INDEX_COLUMNS) - 7)
 _KEY_RESULT_EVENTS: dict[type[Event], bool] = {}
 
 
-def _is_key_result_event(cls: type[Event]) -> bool:
+def is_key_result_event(cls: type[Event]) -> bool:
+    """Whether events of this class belong to a key result's stream."""
     found = _KEY_RESULT_EVENTS.get(cls)
     if found is None:
         found = _KEY_RESULT_EVENTS[cls] = cls.entity_kind() == EntityKind.KEY_RESULT
     return found
+
+
+def key_result_topics(registry: EventRegistry) -> Callable[[str], bool]:
+    """Whether a record of a topic (a wire name of ``registry``) is a key result's event."""
+    found: dict[str, bool] = {}
+
+    def of_a_key_result(topic: str) -> bool:
+        known = found.get(topic)
+        if known is None:
+            known = found[topic] = topic in registry and is_key_result_event(registry[topic])
+        return known
+
+    return of_a_key_result
 
 
 class KeyResultIndexer:
@@ -78,14 +96,24 @@ class KeyResultIndexer:
         self._log = log
         self._index = index
         self._confidences: dict[tuple[float, str, str], Confidence] = {}
+        self._decoded: dict[tuple[str, int], Event] = {}
+        # The events folded since the index was last at the folder's position
+        # (None: not in step), so that it need not read them from the log again.
+        self._feed: list[tuple[int, Event]] | None = None
+        self._feed_after = 0
+        self._asked: set[UUID] = set()  # key results answered about
+        self.worlds_answered = 0
 
     # --- following the log -------------------------------------------------------------
 
-    def catch_up(self, upto: int | None = None) -> int:
+    def catch_up(self, upto: int | None = None, folded: Folded | None = None) -> int:
         """Extend the index with the log's events up to ``upto`` (default: all); its position.
 
         Another process may extend it at the same time: an extension it made
-        first is taken as it is, and this one goes on from there.
+        first is taken as it is, and this one goes on from there. ``folded``:
+        ``(after, events)``, the log's events after position ``after`` with
+        their positions, decoded already (by the instance that folded them);
+        the part of them the index needs is not read from the log again.
 
         Raises:
             DamagedLogError: a key result's stream skips a version, or corrects
@@ -97,7 +125,9 @@ class KeyResultIndexer:
             start = tracked or 0
             if upto is not None and start >= upto:
                 return start
-            chunk = list(itertools.islice(self._log.replay(start, upto), _CHUNK))
+            chunk = _taken(folded, start, upto)
+            if chunk is None:
+                chunk = list(itertools.islice(self._log.replay(start, upto), _CHUNK))
             if not chunk and tracked is not None:
                 return start
             reached = chunk[-1][0] if chunk else start
@@ -112,13 +142,77 @@ class KeyResultIndexer:
             if len(chunk) < _CHUNK:
                 return reached
 
+    # --- fed by the instance that folds the events ---------------------------------------
+
+    def follow(self, position: int) -> None:
+        """Take the events folded after ``position`` (see :meth:`take`), if the index is there."""
+        tracked = self._log.storage(self._index.tracked)
+        self._feed = [] if (tracked or 0) == position else None
+        self._feed_after = position
+
+    def take(self, position: int, event: Event) -> None:
+        """Keep an event just folded; the index is extended once enough are kept.
+
+        Events out of order (or when the index was not in step) are not kept:
+        the index then reads the log from its own position.
+        """
+        feed = self._feed
+        if feed is None:
+            return
+        if position != self._feed_after + len(feed) + 1:
+            self._feed = None
+            return
+        feed.append((position, event))
+        if len(feed) >= _FEED_EVERY:
+            self.bring_up(position)
+
+    def bring_up(self, upto: int) -> None:
+        """Extend the index up to ``upto``, from the events kept where they reach."""
+        folded = (self._feed_after, self._feed) if self._feed else None
+        reached = self.try_catch_up(upto, folded)
+        self._feed = [] if reached == upto else None
+        self._feed_after = upto
+
+    def first_question(self, entity_id: UUID) -> bool:
+        """Whether a key result is asked about for the first time here (noted).
+
+        The index answers a question with a few range queries and reads only the
+        rows the answer holds, where loading the history reads the whole stream;
+        but a history, once loaded, answers any further question from memory.
+        So the index answers the first question about a key result, and the
+        second loads its history for the questions that follow.
+        """
+        if entity_id in self._asked:
+            return False
+        self._asked.add(entity_id)
+        return True
+
+    def tracked(self) -> int | None:
+        """The log position the index is at (None: never built)."""
+        return self._index.tracked()
+
+    def try_catch_up(self, upto: int | None = None, folded: Folded | None = None) -> int | None:
+        """:meth:`catch_up`, or None if the store cannot take the extension now.
+
+        The index only saves reading: a store too busy to extend it (SQLite's
+        write lock, PostgreSQL's row lock taken too long) leaves the question to
+        the log, and the next checkpoint tries again.
+        """
+        try:
+            return self.catch_up(upto, folded)
+        except StorageError as exc:
+            log.warning("okra: the key result index of %s waits: %s", self._log.shown_url, exc)
+            return None
+
     def drop(self) -> None:
         """Forget the index: it is built again from the log on its next use."""
         self._index.drop()
+        self._decoded.clear()
+        self._feed = None
 
     def _rows(self, chunk: Sequence[tuple[int, Event]]) -> tuple[list[IndexRow], list[Close]]:
         """The index rows of a stretch of the log, and the earlier rows it replaces."""
-        events = [(p, e) for p, e in chunk if _is_key_result_event(type(e))]
+        events = [(p, e) for p, e in chunk if is_key_result_event(type(e))]
         if not events:
             return [], []
         # What the index holds already of the key results and check-ins this touches.
@@ -185,48 +279,106 @@ class KeyResultIndexer:
 
     # --- answering ---------------------------------------------------------------------
 
+    def first_answer(
+        self, entity_id: UUID, at: datetime, known_at: datetime | None
+    ) -> tuple[KeyResult, KeyResult | None] | None:
+        """A key result now (its definition) and as of ``at``, from the index alone.
+
+        For a question about one key result before anything else is folded in
+        (a new process): it reads that key result's rows, the index brought up
+        to the log first. None if the index holds no such key result, cannot be
+        brought up now, or the key result was asked about already
+        (:meth:`first_question`).
+        """
+        if not self.first_question(entity_id) or self.try_catch_up() is None:
+            return None
+        latest = self.latest(entity_id)
+        if latest is None:
+            return None
+        return latest, self.as_of(entity_id, at, known_at)
+
     def latest(self, entity_id: UUID) -> KeyResult | None:
         """The key result as its definitions leave it (no check-ins); None if not indexed.
 
         For what a question about a key result created later says of it.
         """
-        return self._fold(entity_id, None)
+        definitions = self._definitions(entity_id.hex).get(entity_id.hex, [])
+        return self._fold(entity_id, definitions, None)
 
     def as_of(self, entity_id: UUID, at: datetime, known_at: datetime | None) -> KeyResult | None:
         """The key result as true at ``at``, as known at ``known_at`` (None: now).
 
         None if it was not defined by then (or is not a key result the index holds).
         """
-        defined_by = at if known_at is None else min(at, known_at)
-        index = self._index
-        key_result = entity_id.hex
-        state = self._fold(entity_id, micros(defined_by))
-        if state is None:
-            return None
-        stamp = self._log.storage(lambda: index.stamp(key_result, micros(defined_by)))
-        if stamp is not None and stamp[0] != state.version:
-            version, event_at, actor = stamp
-            state = attrs.evolve(
-                state, version=version, updated_at=from_micros(event_at), updated_by=actor
-            )
-        known = None if known_at is None else micros(known_at)
-        found = self._log.storage(lambda: index.check_ins(key_result, micros(at), known))
-        retracted = self._log.storage(lambda: index.retracted(key_result, known))
-        return attrs.evolve(
-            state,
-            check_ins=CheckIns(self._check_ins(entity_id, found)),
-            retracted_ids=frozenset(fast_uuid(r) for r in retracted),
-        )
+        return self._states(entity_id.hex, at, known_at).get(entity_id)
 
-    def _fold(self, entity_id: UUID, known_by: int | None) -> KeyResult | None:
+    def world(self, at: datetime, known_at: datetime | None) -> dict[UUID, KeyResult]:
+        """Every key result as of ``at`` (as known at ``known_at``) that was defined by then.
+
+        A few queries of the index, whatever the number of key results: for a
+        world of the past without folding the log.
+        """
+        self.worlds_answered += 1
+        return self._states(None, at, known_at)
+
+    def _states(
+        self, key_result: str | None, at: datetime, known_at: datetime | None
+    ) -> dict[UUID, KeyResult]:
+        """:func:`okra_core.read._history.as_of`, for one key result or all, from the index."""
+        index, storage = self._index, self._log.storage
+        defined_by = micros(at if known_at is None else min(at, known_at))
+        known = None if known_at is None else micros(known_at)
+        definitions = self._definitions(key_result)
+        stamps = storage(lambda: index.stamps(key_result, defined_by))
+        check_ins: dict[str, list[Sequence[Any]]] = {}
+        for row in storage(lambda: index.check_ins(key_result, micros(at), known)):
+            check_ins.setdefault(row[0], []).append(row)
+        retracted: dict[str, set[UUID]] = {}
+        for held, check_in in storage(lambda: index.retracted(key_result, known)):
+            retracted.setdefault(held, set()).add(fast_uuid(check_in))
+        states: dict[UUID, KeyResult] = {}
+        for held, events in definitions.items():
+            entity_id = fast_uuid(held)
+            state = self._fold(entity_id, events, defined_by)
+            if state is None:
+                continue  # not defined yet, as known then
+            stamp = stamps.get(held)
+            if stamp is not None and stamp[0] != state.version:
+                version, event_at, actor = stamp
+                state = attrs.evolve(
+                    state, version=version, updated_at=from_micros(event_at), updated_by=actor
+                )
+            states[entity_id] = attrs.evolve(
+                state,
+                check_ins=CheckIns(self._check_ins(entity_id, check_ins.get(held, ()))),
+                retracted_ids=frozenset(retracted.get(held, ())),
+            )
+        return states
+
+    def _definitions(self, key_result: str | None) -> dict[str, list[tuple[int, Event]]]:
+        """Per key result, ``(known_from, event)`` of its definition events, in order.
+
+        Decoded events are kept: a row of the index never changes.
+        """
+        rows = self._log.storage(lambda: self._index.definitions(key_result))
+        decoded, decode = self._decoded, self._log.store.mapper.to_domain_event
+        found: dict[str, list[tuple[int, Event]]] = {}
+        for held, version, known_from, topic, data in rows:
+            event = decoded.get((held, version))
+            if event is None:
+                record = StoredEvent(fast_uuid(held), version, topic, data)
+                event = decoded[held, version] = cast(Event, decode(record))
+            found.setdefault(held, []).append((known_from, event))
+        return found
+
+    def _fold(
+        self, entity_id: UUID, events: Sequence[tuple[int, Event]], known_by: int | None
+    ) -> KeyResult | None:
         """The key result from its definition events known by ``known_by`` (None: all)."""
-        rows = self._log.storage(lambda: self._index.definitions(entity_id.hex))
-        decode = self._log.store.mapper.to_domain_event
         state: Any = None
-        for version, known_from, topic, data in rows:
+        for known_from, event in events:
             if known_by is not None and known_from > known_by:
                 break
-            event = cast(Event, decode(StoredEvent(entity_id, version, topic, data)))
             state = project(None, event) if state is None else state.apply(event)
         return state if isinstance(state, KeyResult) else None
 
@@ -235,6 +387,7 @@ class KeyResultIndexer:
         sources = CheckInSource._value2member_map_
         confidence_of = self._confidence
         for (
+            _,
             check_in,
             value,
             probability,
@@ -271,6 +424,24 @@ class KeyResultIndexer:
                 probability=probability, scale=ConfidenceScale(scale), given=given
             )
         return found
+
+
+Folded = tuple[int, Sequence[tuple[int, Event]]]
+"""``(after, events)``: the log's events after position ``after``, with their positions."""
+
+
+def _taken(folded: Folded | None, start: int, upto: int | None) -> list[tuple[int, Event]] | None:
+    """The next stretch after ``start`` from ``folded``; None if it does not hold it."""
+    if folded is None:
+        return None
+    after, events = folded
+    offset = start - after
+    if not 0 <= offset < len(events) or events[offset][0] != start + 1:
+        return None
+    chunk = list(events[offset : offset + _CHUNK])
+    if upto is not None and chunk[-1][0] > upto:
+        chunk = [pair for pair in chunk if pair[0] <= upto]
+    return chunk
 
 
 def _check_in_row(

@@ -31,7 +31,7 @@ from ..store._log import Log
 from ..store._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
 from ..store._store import ReadModelStore
 from ..store._tree import LogTreeRecorder
-from ._index import KeyResultIndexer
+from ._index import KeyResultIndexer, is_key_result_event, key_result_topics
 
 __all__ = ["LiveState"]
 
@@ -69,6 +69,8 @@ class LiveState:
         # at once for a query about the past; kept up to date once loaded.
         self._histories: dict[UUID, EntityHistory] = {}
         self._all_histories = False
+        # Every entity's history but the key results' (the key result index has those).
+        self._other_histories = False
         self._last_world: tuple[Hashable, World] | None = None
 
     # --- following the log -----------------------------------------------------------
@@ -79,6 +81,8 @@ class LiveState:
             raise StorageError(f"this Okra on {self._log.shown_url} was closed; open a new one")
         if not self._restored:
             self._restore()
+            if self._indexer is not None:
+                self._indexer.follow(self.position)
         replay = Replay(self.states)
         try:
             for position, event in self._log.replay(self.position):
@@ -89,6 +93,8 @@ class LiveState:
                         self._replay(replay, event)
                     except AssertionError as exc:  # the fold refuses a gap in a stream
                         raise self._log.damaged(position, str(exc)) from None
+                    if self._indexer is not None:
+                        self._indexer.take(position, event)
                 self.position = position
                 if progress is not None and position % _PROGRESS_EVERY == 0:
                     progress(position)
@@ -99,7 +105,11 @@ class LiveState:
 
     def _replay(self, replay: Replay, event: Event) -> None:
         """:meth:`apply` for the log read in a refresh, through ``replay``."""
-        if self._all_histories or (self._histories and event.originator_id in self._histories):
+        if (
+            self._all_histories
+            or (self._histories and event.originator_id in self._histories)
+            or (self._other_histories and not is_key_result_event(type(event)))
+        ):
             replay.settle(event.originator_id)  # its history keeps the state after each event
             self.apply(event)
         elif replay.add(event):  # not folded in already (a save interrupted before it moved)
@@ -121,7 +131,9 @@ class LiveState:
             after = project(state, event)
         state = self.states[event.originator_id] = after
         history = self._histories.get(event.originator_id)
-        if history is None and self._all_histories:
+        if history is None and (
+            self._all_histories or (self._other_histories and not is_key_result_event(type(event)))
+        ):
             history = self._histories[event.originator_id] = EntityHistory()
         if history is not None:
             history.append(event, state)
@@ -138,6 +150,8 @@ class LiveState:
             self.apply(event, folded)
         for recording in recordings:
             notification_id = recording.notification.id
+            if self._indexer is not None:
+                self._indexer.take(notification_id, recording.domain_event)  # type: ignore[arg-type]
             if notification_id == self.position + 1:
                 self.position = notification_id
             else:
@@ -156,11 +170,12 @@ class LiveState:
             self._log.storage(lambda: read_models.drop(READ_MODEL_NAME))
         if self._indexer is not None:
             self._log.storage(self._indexer.drop)
+            self._indexer.follow(0)  # rebuilt from the events folded below
         self.states.clear()
         self.task_action.clear()
         self.check_in_key_result.clear()
         self._histories.clear()
-        self._all_histories = False
+        self._all_histories = self._other_histories = False
         self._last_world = None
         self.position = self._saved_position = 0
         self._ahead.clear()
@@ -176,9 +191,8 @@ class LiveState:
 
     def checkpoint(self) -> None:
         """Save the read model if it moved on since it was last saved, and bring the index up."""
-        indexer = self._indexer
-        if indexer is not None and not self._ahead:
-            indexer.catch_up(self.position)
+        if self._indexer is not None and not self._ahead:
+            self._indexer.bring_up(self.position)
         read_models = self._read_models()
         if read_models is None or self._ahead or self.position <= self._saved_position:
             return
@@ -189,12 +203,20 @@ class LiveState:
         self._log.storage(lambda: read_models.save(READ_MODEL_NAME, self.position, data))
         self._saved_position = self.position
 
+    # --- the key result index --------------------------------------------------------
+
     @functools.cached_property
     def _indexer(self) -> KeyResultIndexer | None:
         """The store's key result index, where it keeps one and read models may be kept."""
         if not self._persist:
             return None
-        index = self._log.key_result_index()
+        try:
+            index = self._log.key_result_index()
+        except StorageError as exc:  # the store is busy: the log answers without it
+            log.warning(
+                "okra: the key result index of %s is not usable now: %s", self._log.shown_url, exc
+            )
+            return None
         return KeyResultIndexer(self._log, index) if index is not None else None
 
     @functools.cached_property
@@ -304,13 +326,21 @@ class LiveState:
         key = (at, known, self.position, frozenset(self._ahead))
         if self._last_world is not None and self._last_world[0] == key:
             return self._last_world[1]
-        self._load_histories()
+        key_results = self._indexed_world(at, known)
+        if key_results is None:
+            self._load_histories()
+        else:
+            self._load_histories(key_results=False)
         # In the order of self.states: the order of their first events in the log.
-        states = {
-            entity_id: state
-            for entity_id in self.states
-            if (state := _as_of(self._histories[entity_id], at, known)) is not None
-        }
+        states: dict[UUID, AnyEntity] = {}
+        for entity_id, now in self.states.items():
+            state: AnyEntity | None
+            if key_results is not None and isinstance(now, KeyResult):
+                state = key_results.get(entity_id)
+            else:
+                state = _as_of(self._histories[entity_id], at, known)
+            if state is not None:
+                states[entity_id] = state
         world = World(states, at=at, known_at=known)
         self._last_world = (key, world)
         return world
@@ -318,36 +348,25 @@ class LiveState:
     def indexed(
         self, entity_id: UUID, at: datetime, known: datetime | None
     ) -> tuple[KeyResult, KeyResult | None] | None:
-        """A key result now (its definition) and as of ``at``, from the index alone.
-
-        For a question about one key result before anything else is folded in:
-        it reads that key result's rows in the index, brought up to the log
-        first. None if the store keeps no index or it holds no such key result.
-        """
-        indexer = self._indexer
-        if indexer is None:
-            return None
-        indexer.catch_up()
-        latest = indexer.latest(entity_id)
-        if latest is None:
-            return None
-        return latest, indexer.as_of(entity_id, at, known)
+        """:meth:`KeyResultIndexer.first_answer`, for a question before anything is folded."""
+        return None if self._indexer is None else self._indexer.first_answer(entity_id, at, known)
 
     def past(self, entity_id: UUID, at: datetime, known: datetime | None) -> AnyEntity | None:
         """An entity as of ``at`` (as known at ``known``); None if it did not exist yet.
 
         The playbook always exists: its defaults hold until its first revision.
-        A key result whose history is not loaded here is read from the index,
-        where the store keeps one and it can be brought to this instance's
-        position.
+        The first question about a key result whose history is not loaded here
+        is answered from the index, where the store keeps one and it can be
+        brought to this instance's position (see :meth:`KeyResultIndexer.first_question`).
         """
         indexer = self._indexer
         if (
             indexer is not None
             and entity_id not in self._histories
             and isinstance(self.states.get(entity_id), KeyResult)
+            and indexer.first_question(entity_id)
             and not self._ahead
-            and indexer.catch_up(self.position) == self.position
+            and indexer.try_catch_up(self.position) == self.position
         ):
             return indexer.as_of(entity_id, at, known)
         state = _as_of(self.history_of(entity_id), at, known)
@@ -369,13 +388,37 @@ class LiveState:
         state = self.states.get(entity_id)
         return state.label if state is not None else entity_id.hex[:8]
 
-    def _load_histories(self) -> None:
-        """Index every entity's history (once; kept up to date from then on)."""
-        if self._all_histories:
+    def _indexed_world(self, at: datetime, known: datetime | None) -> dict[UUID, KeyResult] | None:
+        """Every key result as of ``at``, from the index; None where it cannot answer here.
+
+        It answers where the store keeps one and it is at this instance's
+        position, for the first world of the past asked here. After that the
+        histories are loaded: a world at another instant then folds from memory,
+        where the index would read every check-in effective by then again.
+        """
+        indexer = self._indexer
+        if (
+            indexer is None
+            or self._all_histories
+            or indexer.worlds_answered
+            or self._ahead
+            or indexer.try_catch_up(self.position) != self.position
+        ):
+            return None
+        return indexer.world(at, known)
+
+    def _load_histories(self, *, key_results: bool = True) -> None:
+        """Index every entity's history (once; kept up to date from then on).
+
+        Without ``key_results``, every history but the key results': their
+        records are passed over undecoded (the key result index answers for them).
+        """
+        if self._all_histories or (self._other_histories and not key_results):
             return
         last = max(self.position, *self._ahead) if self._ahead else self.position
         histories = self._histories
-        for _, event in self._log.replay(0, upto=last, checked=True):
+        skip = None if key_results else key_result_topics(self._registry)
+        for _, event in self._log.replay(0, upto=last, checked=True, skip=skip):
             history = histories.get(event.originator_id)
             if history is None:
                 history = histories[event.originator_id] = EntityHistory()
@@ -383,4 +426,7 @@ class LiveState:
         for entity_id, state in self.states.items():
             if (history := histories.get(entity_id)) is not None:
                 history.adopt(state)  # the state now: folded once already
-        self._all_histories = True
+        if key_results:
+            self._all_histories = True
+        else:
+            self._other_histories = True

@@ -156,23 +156,27 @@ class KeyResultIndex(Protocol):
     def open_check_ins(self, check_ins: Iterable[str]) -> dict[str, IndexRow]:
         """The row in effect (not replaced) of each of these check-ins that has one."""
 
-    def definitions(self, key_result: str) -> list[tuple[int, int, str, bytes]]:
-        """``(version, known_from, topic, state)`` of its definition events, in order."""
+    def definitions(self, key_result: str | None) -> list[tuple[str, int, int, str, bytes]]:
+        """``(key_result, version, known_from, topic, state)`` of the definition events.
 
-    def stamp(self, key_result: str, known_by: int | None) -> tuple[int, int, str] | None:
-        """``(version, event_at, event_actor)`` of the last event known by ``known_by``."""
+        Of one key result, or of all (None); by key result, then version.
+        """
+
+    def stamps(self, key_result: str | None, known_by: int) -> dict[str, tuple[int, int, str]]:
+        """Per key result, ``(version, event_at, event_actor)`` of its last event known by then."""
 
     def check_ins(
-        self, key_result: str, effective_by: int, known_at: int | None
+        self, key_result: str | None, effective_by: int, known_at: int | None
     ) -> list[tuple[Any, ...]]:
         """The check-ins in effect as known at ``known_at`` (None: now) effective by then.
 
-        Rows of :data:`CHECK_IN_COLUMNS`, ordered as a key result orders its
-        check-ins: by effective time, then recorded time, then version.
+        Rows of the key result's id and then :data:`CHECK_IN_COLUMNS`, ordered
+        by key result, then as a key result orders its check-ins: by effective
+        time, then recorded time, then version.
         """
 
-    def retracted(self, key_result: str, known_at: int | None) -> list[str]:
-        """The check-ins retracted as known at ``known_at`` (None: now)."""
+    def retracted(self, key_result: str | None, known_at: int | None) -> list[tuple[str, str]]:
+        """``(key_result, check_in)`` of the check-ins retracted as known at ``known_at``."""
 
     def drop(self) -> None:
         """Forget the whole index (it is built again from the log)."""
@@ -230,51 +234,60 @@ class MemoryKeyResultIndex:
         """The row in effect of each of these check-ins that has one."""
         return {c: tuple(self._open[c]) for c in check_ins if c in self._open}
 
-    def _known(self, key_result: str, known_by: int | None) -> list[list[Any]]:
-        rows = self._rows.get(key_result, [])
-        if known_by is None:
-            return rows
-        return [r for r in rows if r[_AT["known_from"]] <= known_by]
+    def _of(self, key_result: str | None) -> list[tuple[str, list[list[Any]]]]:
+        if key_result is None:
+            return sorted(self._rows.items())
+        rows = self._rows.get(key_result)
+        return [(key_result, rows)] if rows else []
 
-    def definitions(self, key_result: str) -> list[tuple[int, int, str, bytes]]:
-        """``(version, known_from, topic, state)`` of its definition events, in order."""
+    def definitions(self, key_result: str | None) -> list[tuple[str, int, int, str, bytes]]:
+        """``(key_result, version, known_from, topic, state)`` of the definition events."""
         return [
-            (r[_AT["version"]], r[_AT["known_from"]], r[_AT["topic"]], r[_AT["state"]])
-            for r in self._rows.get(key_result, [])
+            (kr, r[_AT["version"]], r[_AT["known_from"]], r[_AT["topic"]], r[_AT["state"]])
+            for kr, rows in self._of(key_result)
+            for r in rows
             if r[_AT["kind"]] == DEFINITION
         ]
 
-    def stamp(self, key_result: str, known_by: int | None) -> tuple[int, int, str] | None:
-        """``(version, event_at, event_actor)`` of the last event known by ``known_by``."""
-        rows = self._known(key_result, known_by)
-        if not rows:
-            return None
-        last = rows[-1]
-        return last[_AT["version"]], last[_AT["event_at"]], last[_AT["event_actor"]]
+    def stamps(self, key_result: str | None, known_by: int) -> dict[str, tuple[int, int, str]]:
+        """Per key result, ``(version, event_at, event_actor)`` of its last event known by then."""
+        found = {}
+        for kr, rows in self._of(key_result):
+            known = [r for r in rows if r[_AT["known_from"]] <= known_by]
+            if known:
+                last = known[-1]
+                found[kr] = (last[_AT["version"]], last[_AT["event_at"]], last[_AT["event_actor"]])
+        return found
 
     def check_ins(
-        self, key_result: str, effective_by: int, known_at: int | None
+        self, key_result: str | None, effective_by: int, known_at: int | None
     ) -> list[tuple[Any, ...]]:
         """The check-ins in effect as known at ``known_at``, effective by ``effective_by``."""
-        in_effect = [
-            r
-            for r in self._known(key_result, known_at)
-            if r[_AT["kind"]] in (RECORDED, CORRECTED)
-            and r[_AT["effective_at"]] <= effective_by
-            and (
-                r[_AT["known_to"]] is None
-                or (known_at is not None and r[_AT["known_to"]] > known_at)
-            )
-        ]
-        in_effect.sort(key=_check_in_order)
-        return [tuple(r[i] for i in _CHECK_IN_AT) for r in in_effect]
+        found = []
+        for kr, rows in self._of(key_result):
+            in_effect = [
+                r
+                for r in rows
+                if r[_AT["kind"]] in (RECORDED, CORRECTED)
+                and r[_AT["effective_at"]] <= effective_by
+                and (known_at is None or r[_AT["known_from"]] <= known_at)
+                and (
+                    r[_AT["known_to"]] is None
+                    or (known_at is not None and r[_AT["known_to"]] > known_at)
+                )
+            ]
+            in_effect.sort(key=_check_in_order)
+            found += [(kr, *(r[i] for i in _CHECK_IN_AT)) for r in in_effect]
+        return found
 
-    def retracted(self, key_result: str, known_at: int | None) -> list[str]:
-        """The check-ins retracted as known at ``known_at`` (None: now)."""
+    def retracted(self, key_result: str | None, known_at: int | None) -> list[tuple[str, str]]:
+        """``(key_result, check_in)`` of the check-ins retracted as known at ``known_at``."""
         return [
-            r[_AT["check_in"]]
-            for r in self._known(key_result, known_at)
+            (kr, r[_AT["check_in"]])
+            for kr, rows in self._of(key_result)
+            for r in rows
             if r[_AT["kind"]] == RETRACTED
+            and (known_at is None or r[_AT["known_from"]] <= known_at)
         ]
 
     def drop(self) -> None:
@@ -341,7 +354,18 @@ class SQLKeyResultIndex:
             rows=self._rows, tracking=self._tracking
         )
 
+    def _exists(self) -> bool:
+        """Whether the tables are there already: then no DDL (it would take table locks)."""
+        try:
+            with self._d.transaction(False) as c:
+                c.execute(self._sql("SELECT position FROM {tracking} WHERE id = 1"))
+                return c.fetchone() is not None
+        except Exception:  # any driver's "no such table"
+            return False
+
     def _create(self) -> None:
+        if self._exists():
+            return
         d = self._d
         types = {
             "position": d.integer,
@@ -469,65 +493,78 @@ class SQLKeyResultIndex:
                 found.update((r[_AT["check_in"]], _stored(r)) for r in c.fetchall())
         return found
 
-    def definitions(self, key_result: str) -> list[tuple[int, int, str, bytes]]:
-        """``(version, known_from, topic, state)`` of its definition events, in order."""
+    def definitions(self, key_result: str | None) -> list[tuple[str, int, int, str, bytes]]:
+        """``(key_result, version, known_from, topic, state)`` of the definition events."""
+        which, args = _which(key_result)
         with self._d.transaction(False) as c:
             c.execute(
                 self._sql(
-                    "SELECT version, known_from, topic, state FROM {rows} WHERE key_result = ? "
-                    f"AND kind = {DEFINITION} ORDER BY version"
+                    "SELECT key_result, version, known_from, topic, state FROM {rows} "
+                    f"WHERE kind = {DEFINITION}{which} ORDER BY key_result, version"
                 ),
-                (key_result,),
+                args,
             )
-            return [(int(r[0]), int(r[1]), str(r[2]), bytes(r[3])) for r in c.fetchall()]
+            return [(r[0], int(r[1]), int(r[2]), str(r[3]), bytes(r[4])) for r in c.fetchall()]
 
-    def stamp(self, key_result: str, known_by: int | None) -> tuple[int, int, str] | None:
-        """``(version, event_at, event_actor)`` of the last event known by ``known_by``."""
-        known, args = _known_clause(known_by)
+    def stamps(self, key_result: str | None, known_by: int) -> dict[str, tuple[int, int, str]]:
+        """Per key result, ``(version, event_at, event_actor)`` of its last event known by then."""
         with self._d.transaction(False) as c:
-            c.execute(
-                self._sql(
-                    "SELECT version, event_at, event_actor FROM {rows} WHERE key_result = ?"
-                    f"{known} ORDER BY known_from DESC, version DESC LIMIT 1"
-                ),
-                (key_result, *args),
-            )
-            row = c.fetchone()
-        return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+            if key_result is not None:
+                c.execute(
+                    self._sql(
+                        "SELECT key_result, version, event_at, event_actor FROM {rows} "
+                        "WHERE key_result = ? AND known_from <= ? "
+                        "ORDER BY known_from DESC, version DESC LIMIT 1"
+                    ),
+                    (key_result, known_by),
+                )
+            else:
+                c.execute(
+                    self._sql(
+                        "SELECT r.key_result, r.version, r.event_at, r.event_actor "
+                        "FROM {rows} AS r JOIN (SELECT key_result, MAX(version) AS last "
+                        "FROM {rows} WHERE known_from <= ? GROUP BY key_result) AS m "
+                        "ON r.key_result = m.key_result AND r.version = m.last"
+                    ),
+                    (known_by,),
+                )
+            return {r[0]: (int(r[1]), int(r[2]), str(r[3])) for r in c.fetchall()}
 
     def check_ins(
-        self, key_result: str, effective_by: int, known_at: int | None
+        self, key_result: str | None, effective_by: int, known_at: int | None
     ) -> list[tuple[Any, ...]]:
         """The check-ins in effect as known at ``known_at``, effective by ``effective_by``."""
-        args: tuple[int, ...] = ()
+        which, args = _which(key_result)
         if known_at is None:
             known = " AND known_to IS NULL"
         else:
             known = " AND known_from <= ? AND (known_to IS NULL OR known_to > ?)"
-            args = (known_at, known_at)
+            args += (known_at, known_at)
         with self._d.transaction(False) as c:
             c.execute(
                 self._sql(
-                    f"SELECT {', '.join(CHECK_IN_COLUMNS)} FROM {{rows}} WHERE key_result = ? "
-                    f"AND effective_at <= ? AND kind IN ({RECORDED}, {CORRECTED}){known} "
-                    "ORDER BY effective_at, recorded_at, version"
+                    f"SELECT key_result, {', '.join(CHECK_IN_COLUMNS)} FROM {{rows}} "
+                    f"WHERE effective_at <= ? AND kind IN ({RECORDED}, {CORRECTED}){which}{known} "
+                    "ORDER BY key_result, effective_at, recorded_at, version"
                 ),
-                (key_result, effective_by, *args),
+                (effective_by, *args),
             )
             return c.fetchall()  # type: ignore[no-any-return]
 
-    def retracted(self, key_result: str, known_at: int | None) -> list[str]:
-        """The check-ins retracted as known at ``known_at`` (None: now)."""
-        known, args = _known_clause(known_at)
+    def retracted(self, key_result: str | None, known_at: int | None) -> list[tuple[str, str]]:
+        """``(key_result, check_in)`` of the check-ins retracted as known at ``known_at``."""
+        which, args = _which(key_result)
+        if known_at is not None:
+            which += " AND known_from <= ?"
+            args += (known_at,)
         with self._d.transaction(False) as c:
             c.execute(
                 self._sql(
-                    f"SELECT check_in FROM {{rows}} WHERE key_result = ? AND kind = {RETRACTED}"
-                    f"{known}"
+                    f"SELECT key_result, check_in FROM {{rows}} WHERE kind = {RETRACTED}{which}"
                 ),
-                (key_result, *args),
+                args,
             )
-            return [str(r[0]) for r in c.fetchall()]
+            return [(str(r[0]), str(r[1])) for r in c.fetchall()]
 
     def drop(self) -> None:
         """Forget the whole index."""
@@ -545,10 +582,11 @@ def _position(row: Sequence[Any] | None) -> int | None:
     return int(row[0])
 
 
-def _known_clause(known_by: int | None) -> tuple[str, tuple[int, ...]]:
-    if known_by is None:
+def _which(key_result: str | None) -> tuple[str, tuple[Any, ...]]:
+    """The condition that picks one key result's rows (none: all of them)."""
+    if key_result is None:
         return "", ()
-    return " AND known_from <= ?", (known_by,)
+    return " AND key_result = ?", (key_result,)
 
 
 def _stored(row: Sequence[Any]) -> IndexRow:

@@ -93,7 +93,12 @@ class Log:
                 return
 
     def replay(
-        self, after: int, upto: int | None = None, *, checked: bool = False
+        self,
+        after: int,
+        upto: int | None = None,
+        *,
+        checked: bool = False,
+        skip: Callable[[str], bool] | None = None,
     ) -> Iterator[tuple[int, Event]]:
         """The events after position ``after`` (up to ``upto``) with their positions.
 
@@ -101,12 +106,13 @@ class Log:
         stored (every okra recorder does), they are read as they are, without
         eventsourcing's notification objects or a UUID built per row. With
         ``checked`` (from the log's start), a version missing from an entity's
-        stream is refused as :meth:`checked` refuses it.
+        stream is refused as :meth:`checked` refuses it. Records whose topic
+        ``skip`` is true of are passed over without being decoded.
 
         Raises:
             DamagedLogError: with ``checked``, a version is missing from a stream.
         """
-        pairs = self._replay(after, upto)
+        pairs = self._replay(after, upto, skip)
         if not checked:
             yield from pairs
             return
@@ -115,11 +121,14 @@ class Log:
             self._follow(versions, position, event.originator_id, event.originator_version)
             yield position, event
 
-    def _replay(self, after: int, upto: int | None) -> Iterator[tuple[int, Event]]:
+    def _replay(
+        self, after: int, upto: int | None, skip: Callable[[str], bool] | None
+    ) -> Iterator[tuple[int, Event]]:
         recorder = self.store.recorder
         if not isinstance(recorder, LogTreeRecorder):
             for notification in self.notifications(after, upto):
-                yield notification.id, self.decode(notification)
+                if skip is None or not skip(notification.topic):
+                    yield notification.id, self.decode(notification)
             return
         # The mapper takes any record with the fields of a StoredEvent.
         decode = cast(Callable[[StoredRecord], Event], self.store.mapper.to_domain_event)
@@ -130,7 +139,8 @@ class Log:
             for position, record in batch:
                 if upto is not None and position > upto:
                     return
-                yield position, decode(record)
+                if skip is None or not skip(record.topic):
+                    yield position, decode(record)
             if len(batch) < _BATCH:
                 return
 
