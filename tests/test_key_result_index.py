@@ -129,7 +129,8 @@ def _indexer(okra: Okra) -> KeyResultIndexer:
 
 def _check(okra: Okra, ids: list[UUID], instants: list[datetime]) -> None:
     indexer = _indexer(okra)
-    assert indexer.catch_up() == okra._log.last_position()
+    position = okra._log.last_position()
+    assert indexer.catch_up() == position
     # A sample of the instants (each backend query is a round trip on PostgreSQL).
     step = max(1, len(instants) // 12)
     knowns: list[datetime | None] = [None, *instants[step // 2 :: step * 2]]
@@ -138,7 +139,7 @@ def _check(okra: Okra, ids: list[UUID], instants: list[datetime]) -> None:
         for at in instants[::step]:
             for known in knowns:
                 expected = history_as_of(history, at, known)
-                got = indexer.as_of(entity_id, at, known)
+                got = indexer.as_of(entity_id, at, known, position=position)
                 assert got == expected, (at, known)
                 if isinstance(got, KeyResult) and isinstance(expected, KeyResult):
                     assert list(got.check_ins) == list(expected.check_ins)
@@ -151,7 +152,7 @@ def _check(okra: Okra, ids: list[UUID], instants: list[datetime]) -> None:
                 for entity_id in ids
                 if (past := history_as_of(state.history_of(entity_id), at, known)) is not None
             }
-            assert indexer.world(at, known) == expected_states, (at, known)
+            assert indexer.world(at, known, position=position) == expected_states, (at, known)
 
 
 def _check_world(okra: Okra, at: datetime, known: datetime | None) -> None:
@@ -306,3 +307,81 @@ def test_a_key_result_defined_later_is_not_found_as_of_before(tmp_path: Path) ->
         state = fresh.state(ids[0], as_of=clock.now())
         assert isinstance(state, KeyResult)
         assert [c.value for c in state.check_ins] == [5.0]
+
+
+def _quarter_store(tmp_path: Path, clock: ManualClock) -> tuple[str, list[UUID]]:
+    url = f"sqlite:///{tmp_path / 'okra.sqlite'}"
+    with Okra(url, clock=clock) as okra:
+        ids = _play(
+            okra,
+            clock,
+            [("check_in", 0, 10, 0, 5), ("wait", 30), ("check_in", 0, 20, 2, None)],
+        )
+    return url, ids
+
+
+def _sql(tmp_path: Path, statement: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "okra.sqlite") as db:
+        db.execute(statement)
+
+
+def test_an_index_made_from_another_log_is_built_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The tracking row names the event at its position: a log that differs there is not trusted."""
+    clock = ManualClock(START)
+    url, ids = _quarter_store(tmp_path, clock)
+    with Okra(url, clock=clock, persist_read_model=False) as plain:
+        expected = plain.state(ids[0], as_of=clock.now())
+    # As if the events had been restored from a backup under the index.
+    _sql(tmp_path, "DELETE FROM okra_key_result_index WHERE kind = 1")
+    _sql(tmp_path, "UPDATE okra_key_result_index_tracking SET anchor = 'another:1'")
+    with Okra(url, clock=clock) as fresh:
+        assert fresh.state(ids[0], as_of=clock.now()) == expected
+    assert "does not match its log" in caplog.text
+
+
+def test_a_lost_index_table_is_answered_from_the_log(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    url, ids = _quarter_store(tmp_path, clock)
+    with Okra(url, clock=clock, persist_read_model=False) as plain:
+        expected = plain.state(ids[0], as_of=clock.now())
+    _sql(tmp_path, "DROP TABLE okra_key_result_index")
+    with Okra(url, clock=clock) as fresh:
+        assert fresh.state(ids[0], as_of=clock.now()) == expected
+    with Okra(url, clock=clock) as again:  # built again from the log meanwhile
+        assert again.state(ids[0], as_of=clock.now()) == expected
+        assert not again._state._histories, "the index answered"
+
+
+def test_an_index_that_moved_on_is_not_read_at_another_position(tmp_path: Path) -> None:
+    """Answers are read in one snapshot and only at the position the instance is at."""
+    from okra_core.app._index import IndexUnusable
+
+    clock = ManualClock(START)
+    url, ids = _quarter_store(tmp_path, clock)
+    with Okra(url, clock=clock) as reader, Okra(url, clock=clock) as writer:
+        reader.key_result(ids[0])  # folded up to here
+        position = reader._state.position
+        writer.check_in(ids[0], value=99.0, actor="lee")
+        _indexer(writer).catch_up()
+        with pytest.raises(IndexUnusable):
+            _indexer(reader).as_of(ids[0], clock.now(), None, position=position)
+        # The reader's own question is answered for its position, from the log.
+        state = reader._state.past(ids[0], clock.now(), None)
+        assert isinstance(state, KeyResult)
+        assert sorted(c.value for c in state.check_ins) == [10.0, 20.0]  # not 99 yet
+
+
+def test_a_question_about_another_entity_does_not_build_the_index(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    url, ids = _quarter_store(tmp_path, clock)
+    _sql(tmp_path, "UPDATE okra_key_result_index_tracking SET position = -1, anchor = ''")
+    _sql(tmp_path, "DELETE FROM okra_key_result_index")
+    with Okra(url, clock=clock, persist_read_model=False) as okra:
+        objective = okra.key_result(ids[0]).objective_id
+    with Okra(url, clock=clock) as fresh:
+        fresh.state(objective, as_of=clock.now())
+        assert _indexer(fresh).tracked() is None, "the objective's question built no index"

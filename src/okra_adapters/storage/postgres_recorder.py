@@ -482,6 +482,10 @@ def postgres_key_result_index(recorder: PostgresApplicationRecorder) -> SQLKeyRe
         real="double precision",
         text="text",
         blob="bytea",
+        snapshot="SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
     )
-    with ddl_lock(datastore):
-        return SQLKeyResultIndex(dialect)
+    index = SQLKeyResultIndex(dialect, create=False)
+    if not index.exists():
+        with ddl_lock(datastore):
+            index.create()
+    return index

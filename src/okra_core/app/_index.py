@@ -22,7 +22,7 @@ import attrs
 from eventsourcing.persistence import StoredEvent
 
 from ..codec._fast import fast_uuid
-from ..domain._errors import StorageError
+from ..domain._errors import DamagedLogError, EventDecodeError, StorageError
 from ..domain._events import (
     CheckInCorrected,
     CheckInRecorded,
@@ -43,12 +43,19 @@ from ..store._index import (
     Close,
     IndexRow,
     KeyResultIndex,
+    Tracked,
     from_micros,
     micros,
 )
 from ..store._log import Log
 
-__all__ = ["Folded", "KeyResultIndexer", "is_key_result_event", "key_result_topics"]
+__all__ = [
+    "Folded",
+    "IndexUnusable",
+    "KeyResultIndexer",
+    "is_key_result_event",
+    "key_result_topics",
+]
 
 log = logging.getLogger("okra")
 
@@ -69,6 +76,14 @@ def is_key_result_event(cls: type[Event]) -> bool:
     if found is None:
         found = _KEY_RESULT_EVENTS[cls] = cls.entity_kind() == EntityKind.KEY_RESULT
     return found
+
+
+class IndexUnusable(Exception):
+    """The index cannot answer this question now: the log answers it instead."""
+
+
+def _anchor(event: Event) -> str:
+    return f"{event.originator_id.hex}:{event.originator_version}"
 
 
 def key_result_topics(registry: EventRegistry) -> Callable[[str], bool]:
@@ -120,7 +135,7 @@ class KeyResultIndexer:
                 or retracts a check-in not in effect.
         """
         storage = self._log.storage
-        tracked = storage(self._index.tracked)
+        tracked = self._position(storage(self._index.tracked))
         while True:
             start = tracked or 0
             if upto is not None and start >= upto:
@@ -131,10 +146,18 @@ class KeyResultIndexer:
             if not chunk and tracked is not None:
                 return start
             reached = chunk[-1][0] if chunk else start
-            rows, closes = self._rows(chunk)
-            extend = functools.partial(self._index.extend, tracked, reached, rows, closes)
+            try:
+                rows, closes = self._rows(chunk)
+            except DamagedLogError:
+                moved = self._position(storage(self._index.tracked))
+                if moved != tracked:  # read while another process extended it: again
+                    tracked = moved
+                    continue
+                raise
+            to = Tracked(reached, _anchor(chunk[-1][1]) if chunk else "")
+            extend = functools.partial(self._index.extend, tracked, to, rows, closes)
             if not storage(extend):
-                tracked = storage(self._index.tracked)  # another process moved it: go from there
+                tracked = self._position(storage(self._index.tracked))  # moved by another
                 continue
             if tracked is None:
                 log.info("okra: indexing the key results of %s", self._log.shown_url)
@@ -142,12 +165,32 @@ class KeyResultIndexer:
             if len(chunk) < _CHUNK:
                 return reached
 
+    def _position(self, tracked: Tracked | None) -> int | None:
+        """The index's position, if the log still holds its anchor there; else it is dropped.
+
+        An index made from another log (a backup restored under it, a log cut
+        short) is not trusted: it is built again from this one.
+        """
+        if tracked is None:
+            return None
+        if tracked.position == 0:
+            return 0
+        found = self._log.anchor_at(tracked.position)
+        if found is not None and f"{found[0]}:{found[1]}" == tracked.anchor:
+            return tracked.position
+        log.warning(
+            "okra: the key result index of %s does not match its log; building it again",
+            self._log.shown_url,
+        )
+        self._log.storage(self._index.drop)
+        return None
+
     # --- fed by the instance that folds the events ---------------------------------------
 
     def follow(self, position: int) -> None:
         """Take the events folded after ``position`` (see :meth:`take`), if the index is there."""
         tracked = self._log.storage(self._index.tracked)
-        self._feed = [] if (tracked or 0) == position else None
+        self._feed = [] if (tracked.position if tracked else 0) == position else None
         self._feed_after = position
 
     def take(self, position: int, event: Event) -> None:
@@ -189,7 +232,8 @@ class KeyResultIndexer:
 
     def tracked(self) -> int | None:
         """The log position the index is at (None: never built)."""
-        return self._index.tracked()
+        tracked = self._index.tracked()
+        return None if tracked is None else tracked.position
 
     def try_catch_up(self, upto: int | None = None, folded: Folded | None = None) -> int | None:
         """:meth:`catch_up`, or None if the store cannot take the extension now.
@@ -286,55 +330,81 @@ class KeyResultIndexer:
 
         For a question about one key result before anything else is folded in
         (a new process): it reads that key result's rows, the index brought up
-        to the log first. None if the index holds no such key result, cannot be
-        brought up now, or the key result was asked about already
-        (:meth:`first_question`).
+        to the log first. None if the entity is not a key result (its first
+        event says so: nothing is indexed for another), the index cannot answer
+        now, or the key result was asked about already (:meth:`first_question`).
         """
+        first = next(self._log.stream(entity_id, upto=1), None)
+        if first is None or not is_key_result_event(type(first)):
+            return None
         if not self.first_question(entity_id) or self.try_catch_up() is None:
             return None
-        latest = self.latest(entity_id)
+        try:
+            _, states, definitions = self._states(entity_id.hex, at, known_at)
+        except IndexUnusable:
+            return None
+        latest = self._fold(entity_id, definitions.get(entity_id.hex, []), None)
         if latest is None:
             return None
-        return latest, self.as_of(entity_id, at, known_at)
+        return latest, states.get(entity_id)
 
-    def latest(self, entity_id: UUID) -> KeyResult | None:
-        """The key result as its definitions leave it (no check-ins); None if not indexed.
-
-        For what a question about a key result created later says of it.
-        """
-        definitions = self._definitions(entity_id.hex).get(entity_id.hex, [])
-        return self._fold(entity_id, definitions, None)
-
-    def as_of(self, entity_id: UUID, at: datetime, known_at: datetime | None) -> KeyResult | None:
+    def as_of(
+        self, entity_id: UUID, at: datetime, known_at: datetime | None, *, position: int
+    ) -> KeyResult | None:
         """The key result as true at ``at``, as known at ``known_at`` (None: now).
 
-        None if it was not defined by then (or is not a key result the index holds).
-        """
-        return self._states(entity_id.hex, at, known_at).get(entity_id)
+        None if it was not defined by then.
 
-    def world(self, at: datetime, known_at: datetime | None) -> dict[UUID, KeyResult]:
+        Raises:
+            IndexUnusable: the index is not at ``position`` (it moved on since
+                it was brought there), or could not be read.
+        """
+        found, states, _ = self._states(entity_id.hex, at, known_at)
+        if found != position:
+            raise IndexUnusable(f"the index moved to {found}, not {position}")
+        return states.get(entity_id)
+
+    def world(
+        self, at: datetime, known_at: datetime | None, *, position: int
+    ) -> dict[UUID, KeyResult]:
         """Every key result as of ``at`` (as known at ``known_at``) that was defined by then.
 
         A few queries of the index, whatever the number of key results: for a
         world of the past without folding the log.
+
+        Raises:
+            IndexUnusable: as :meth:`as_of`.
         """
         self.worlds_answered += 1
-        return self._states(None, at, known_at)
+        found, states, _ = self._states(None, at, known_at)
+        if found != position:
+            raise IndexUnusable(f"the index moved to {found}, not {position}")
+        return states
 
     def _states(
         self, key_result: str | None, at: datetime, known_at: datetime | None
-    ) -> dict[UUID, KeyResult]:
-        """:func:`okra_core.read._history.as_of`, for one key result or all, from the index."""
-        index, storage = self._index, self._log.storage
+    ) -> tuple[int | None, dict[UUID, KeyResult], dict[str, list[tuple[int, Event]]]]:
+        """:func:`okra_core.read._history.as_of` for one key result or all, from the index.
+
+        Also the position the index was read at and the definitions read.
+        """
         defined_by = micros(at if known_at is None else min(at, known_at))
         known = None if known_at is None else micros(known_at)
-        definitions = self._definitions(key_result)
-        stamps = storage(lambda: index.stamps(key_result, defined_by))
+        try:
+            answer = self._log.storage(
+                lambda: self._index.read(key_result, defined_by, micros(at), known)
+            )
+            definitions = self._definitions(answer.definitions)
+        except (StorageError, EventDecodeError) as exc:
+            log.warning(
+                "okra: the key result index of %s cannot be read: %s", self._log.shown_url, exc
+            )
+            raise IndexUnusable(str(exc)) from exc
         check_ins: dict[str, list[Sequence[Any]]] = {}
-        for row in storage(lambda: index.check_ins(key_result, micros(at), known)):
+        for row in answer.check_ins:
             check_ins.setdefault(row[0], []).append(row)
         retracted: dict[str, set[UUID]] = {}
-        for held, check_in in storage(lambda: index.retracted(key_result, known)):
+        for held, check_in in answer.retracted:
             retracted.setdefault(held, set()).add(fast_uuid(check_in))
         states: dict[UUID, KeyResult] = {}
         for held, events in definitions.items():
@@ -342,7 +412,7 @@ class KeyResultIndexer:
             state = self._fold(entity_id, events, defined_by)
             if state is None:
                 continue  # not defined yet, as known then
-            stamp = stamps.get(held)
+            stamp = answer.stamps.get(held)
             if stamp is not None and stamp[0] != state.version:
                 version, event_at, actor = stamp
                 state = attrs.evolve(
@@ -353,14 +423,15 @@ class KeyResultIndexer:
                 check_ins=CheckIns(self._check_ins(entity_id, check_ins.get(held, ()))),
                 retracted_ids=frozenset(retracted.get(held, ())),
             )
-        return states
+        return answer.position, states, definitions
 
-    def _definitions(self, key_result: str | None) -> dict[str, list[tuple[int, Event]]]:
+    def _definitions(
+        self, rows: Sequence[tuple[str, int, int, str, bytes]]
+    ) -> dict[str, list[tuple[int, Event]]]:
         """Per key result, ``(known_from, event)`` of its definition events, in order.
 
         Decoded events are kept: a row of the index never changes.
         """
-        rows = self._log.storage(lambda: self._index.definitions(key_result))
         decoded, decode = self._decoded, self._log.store.mapper.to_domain_event
         found: dict[str, list[tuple[int, Event]]] = {}
         for held, version, known_from, topic, data in rows:

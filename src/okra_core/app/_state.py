@@ -9,6 +9,7 @@ holds no lock of its own: the caller holds the instance's lock.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -31,7 +32,7 @@ from ..store._log import Log
 from ..store._readmodel import READ_MODEL_NAME, dump_states, fingerprint, load_states
 from ..store._store import ReadModelStore
 from ..store._tree import LogTreeRecorder
-from ._index import KeyResultIndexer, is_key_result_event, key_result_topics
+from ._index import IndexUnusable, KeyResultIndexer, is_key_result_event, key_result_topics
 
 __all__ = ["LiveState"]
 
@@ -169,7 +170,10 @@ class LiveState:
         if read_models is not None:
             self._log.storage(lambda: read_models.drop(READ_MODEL_NAME))
         if self._indexer is not None:
-            self._log.storage(self._indexer.drop)
+            try:
+                self._log.storage(self._indexer.drop)
+            except StorageError as exc:  # the index is then rebuilt when it is next used
+                log.warning("okra: the key result index of %s waits: %s", self._log.shown_url, exc)
             self._indexer.follow(0)  # rebuilt from the events folded below
         self.states.clear()
         self.task_action.clear()
@@ -364,11 +368,12 @@ class LiveState:
             indexer is not None
             and entity_id not in self._histories
             and isinstance(self.states.get(entity_id), KeyResult)
-            and indexer.first_question(entity_id)
             and not self._ahead
+            and indexer.first_question(entity_id)
             and indexer.try_catch_up(self.position) == self.position
         ):
-            return indexer.as_of(entity_id, at, known)
+            with contextlib.suppress(IndexUnusable):
+                return indexer.as_of(entity_id, at, known, position=self.position)
         state = _as_of(self.history_of(entity_id), at, known)
         if state is None and entity_id == PLAYBOOK_ID:
             return Playbook.default()
@@ -405,7 +410,10 @@ class LiveState:
             or indexer.try_catch_up(self.position) != self.position
         ):
             return None
-        return indexer.world(at, known)
+        try:
+            return indexer.world(at, known, position=self.position)
+        except IndexUnusable:
+            return None
 
     def _load_histories(self, *, key_results: bool = True) -> None:
         """Index every entity's history (once; kept up to date from then on).

@@ -148,9 +148,6 @@ class Notifier:
     description: str = attrs.field(validator=_text)
     open: Callable[[str, str | None], Channel] = attrs.field(validator=_callable)
     example: str = attrs.field(default="", validator=_text)
-    key_result_index: Callable[[Any], KeyResultIndex | None] | None = attrs.field(
-        default=None, validator=_optional_callable
-    )
 
     @property
     def name(self) -> str:
@@ -332,9 +329,6 @@ class MetricSource:
     read: Callable[[str, str | None], float | None] = attrs.field(validator=_callable)
     check: Callable[[str], None] | None = attrs.field(default=None, validator=_optional_callable)
     example: str = attrs.field(default="", validator=_text)
-    key_result_index: Callable[[Any], KeyResultIndex | None] | None = attrs.field(
-        default=None, validator=_optional_callable
-    )
 
     @property
     def name(self) -> str:

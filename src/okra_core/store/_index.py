@@ -49,11 +49,13 @@ __all__ = [
     "RECORDED",
     "RETRACTED",
     "Close",
+    "IndexAnswer",
     "IndexRow",
     "KeyResultIndex",
     "MemoryKeyResultIndex",
     "SQLDialect",
     "SQLKeyResultIndex",
+    "Tracked",
     "from_micros",
     "micros",
 ]
@@ -117,6 +119,43 @@ class Close:
     known_to: int
 
 
+@attrs.frozen
+class Tracked:
+    """Where the index is: the log position it holds every row up to, and the event there.
+
+    ``anchor`` is ``"<entity id hex>:<version>"`` of the event at ``position``
+    (empty at position 0): an index whose anchor the log no longer holds there
+    was made from another log (a backup restored under it) and is rebuilt.
+    """
+
+    position: int
+    anchor: str
+
+
+@attrs.frozen
+class IndexAnswer:
+    """What one :meth:`KeyResultIndex.read` found, all at one position of the index.
+
+    Attributes:
+        position: the position the index was at (None: never built).
+        definitions: ``(key_result, version, known_from, topic, state)`` of the
+            definition events, by key result, then version.
+        stamps: per key result, ``(version, event_at, event_actor)`` of its last
+            event known by ``defined_by``.
+        check_ins: the check-ins in effect as known at ``known_at`` (None: now),
+            effective by ``effective_by``: rows of the key result's id, then
+            :data:`CHECK_IN_COLUMNS`, by key result, then as a key result orders
+            its check-ins (effective time, recorded time, version).
+        retracted: ``(key_result, check_in)`` of the retractions known at ``known_at``.
+    """
+
+    position: int | None
+    definitions: list[tuple[str, int, int, str, bytes]]
+    stamps: dict[str, tuple[int, int, str]]
+    check_ins: list[tuple[Any, ...]]
+    retracted: list[tuple[str, str]]
+
+
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -137,11 +176,15 @@ class KeyResultIndex(Protocol):
     Instants are microseconds (:func:`micros`); ids are 32 lowercase hex digits.
     """
 
-    def tracked(self) -> int | None:
-        """The log position the index holds every row up to; None if never built."""
+    def tracked(self) -> Tracked | None:
+        """Where the index is; None if it was never built."""
 
     def extend(
-        self, after: int | None, upto: int, rows: Sequence[IndexRow], closes: Sequence[Close]
+        self,
+        after: int | None,
+        upto: Tracked,
+        rows: Sequence[IndexRow],
+        closes: Sequence[Close],
     ) -> bool:
         """Add the rows of the log's positions after ``after`` up to ``upto``, atomically.
 
@@ -156,27 +199,15 @@ class KeyResultIndex(Protocol):
     def open_check_ins(self, check_ins: Iterable[str]) -> dict[str, IndexRow]:
         """The row in effect (not replaced) of each of these check-ins that has one."""
 
-    def definitions(self, key_result: str | None) -> list[tuple[str, int, int, str, bytes]]:
-        """``(key_result, version, known_from, topic, state)`` of the definition events.
+    def read(
+        self, key_result: str | None, defined_by: int, effective_by: int, known_at: int | None
+    ) -> IndexAnswer:
+        """What a key result (None: every one) as of an instant is made of, in one snapshot.
 
-        Of one key result, or of all (None); by key result, then version.
+        Everything is read at one position of the index (one read transaction
+        that sees one state of the database), so that an extension committed
+        meanwhile is seen in all of the answer or in none of it.
         """
-
-    def stamps(self, key_result: str | None, known_by: int) -> dict[str, tuple[int, int, str]]:
-        """Per key result, ``(version, event_at, event_actor)`` of its last event known by then."""
-
-    def check_ins(
-        self, key_result: str | None, effective_by: int, known_at: int | None
-    ) -> list[tuple[Any, ...]]:
-        """The check-ins in effect as known at ``known_at`` (None: now) effective by then.
-
-        Rows of the key result's id and then :data:`CHECK_IN_COLUMNS`, ordered
-        by key result, then as a key result orders its check-ins: by effective
-        time, then recorded time, then version.
-        """
-
-    def retracted(self, key_result: str | None, known_at: int | None) -> list[tuple[str, str]]:
-        """``(key_result, check_in)`` of the check-ins retracted as known at ``known_at``."""
 
     def drop(self) -> None:
         """Forget the whole index (it is built again from the log)."""
@@ -194,20 +225,24 @@ class MemoryKeyResultIndex:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tracked: int | None = None
+        self._tracked: Tracked | None = None
         self._rows: dict[str, list[list[Any]]] = {}  # key result -> rows in version order
         self._open: dict[str, list[Any]] = {}  # check-in -> its row in effect
 
-    def tracked(self) -> int | None:
-        """The log position the index holds every row up to; None if never built."""
+    def tracked(self) -> Tracked | None:
+        """Where the index is; None if it was never built."""
         return self._tracked
 
     def extend(
-        self, after: int | None, upto: int, rows: Sequence[IndexRow], closes: Sequence[Close]
+        self,
+        after: int | None,
+        upto: Tracked,
+        rows: Sequence[IndexRow],
+        closes: Sequence[Close],
     ) -> bool:
         """Add the rows of the log up to ``upto`` (False: the index is not at ``after``)."""
         with self._lock:
-            if self._tracked != after:
+            if (None if self._tracked is None else self._tracked.position) != after:
                 return False
             for close in closes:
                 found = self._open.pop(close.check_in, None)
@@ -240,7 +275,20 @@ class MemoryKeyResultIndex:
         rows = self._rows.get(key_result)
         return [(key_result, rows)] if rows else []
 
-    def definitions(self, key_result: str | None) -> list[tuple[str, int, int, str, bytes]]:
+    def read(
+        self, key_result: str | None, defined_by: int, effective_by: int, known_at: int | None
+    ) -> IndexAnswer:
+        """What a key result (None: every one) as of an instant is made of, in one snapshot."""
+        with self._lock:
+            return IndexAnswer(
+                position=None if self._tracked is None else self._tracked.position,
+                definitions=self._definitions(key_result),
+                stamps=self._stamps(key_result, defined_by),
+                check_ins=self._check_ins(key_result, effective_by, known_at),
+                retracted=self._retracted(key_result, known_at),
+            )
+
+    def _definitions(self, key_result: str | None) -> list[tuple[str, int, int, str, bytes]]:
         """``(key_result, version, known_from, topic, state)`` of the definition events."""
         return [
             (kr, r[_AT["version"]], r[_AT["known_from"]], r[_AT["topic"]], r[_AT["state"]])
@@ -249,7 +297,7 @@ class MemoryKeyResultIndex:
             if r[_AT["kind"]] == DEFINITION
         ]
 
-    def stamps(self, key_result: str | None, known_by: int) -> dict[str, tuple[int, int, str]]:
+    def _stamps(self, key_result: str | None, known_by: int) -> dict[str, tuple[int, int, str]]:
         """Per key result, ``(version, event_at, event_actor)`` of its last event known by then."""
         found = {}
         for kr, rows in self._of(key_result):
@@ -259,7 +307,7 @@ class MemoryKeyResultIndex:
                 found[kr] = (last[_AT["version"]], last[_AT["event_at"]], last[_AT["event_actor"]])
         return found
 
-    def check_ins(
+    def _check_ins(
         self, key_result: str | None, effective_by: int, known_at: int | None
     ) -> list[tuple[Any, ...]]:
         """The check-ins in effect as known at ``known_at``, effective by ``effective_by``."""
@@ -280,7 +328,7 @@ class MemoryKeyResultIndex:
             found += [(kr, *(r[i] for i in _CHECK_IN_AT)) for r in in_effect]
         return found
 
-    def retracted(self, key_result: str | None, known_at: int | None) -> list[tuple[str, str]]:
+    def _retracted(self, key_result: str | None, known_at: int | None) -> list[tuple[str, str]]:
         """``(key_result, check_in)`` of the check-ins retracted as known at ``known_at``."""
         return [
             (kr, r[_AT["check_in"]])
@@ -314,6 +362,9 @@ class SQLDialect:
         placeholder: the driver's parameter marker (``?``, ``%s``).
         integer, real, text, blob: the column types for 64-bit integers, floats,
             text and bytes.
+        snapshot: run first in a read transaction, so that all its statements
+            see one state of the database (PostgreSQL: ``SET TRANSACTION
+            ISOLATION LEVEL REPEATABLE READ``; SQLite's transactions are so).
 
     The SQL is plain: ``CREATE ... IF NOT EXISTS``, ``INSERT ... ON CONFLICT DO
     NOTHING``, ``ORDER BY ... LIMIT``. Each extension starts by updating the
@@ -328,6 +379,7 @@ class SQLDialect:
     real: str = "REAL"
     text: str = "TEXT"
     blob: str = "BLOB"
+    snapshot: str = ""
 
 
 _ROWS_TABLE: Final = "okra_key_result_index"
@@ -343,29 +395,38 @@ class SQLKeyResultIndex:
     correction replaces); ``okra_key_result_index_tracking`` holds the position.
     """
 
-    def __init__(self, dialect: SQLDialect) -> None:
+    def __init__(self, dialect: SQLDialect, *, create: bool = True) -> None:
         self._d = dialect
         self._rows = dialect.table(_ROWS_TABLE)
         self._tracking = dialect.table(_TRACKING_TABLE)
-        self._create()
+        if create and not self.exists():
+            self.create()
 
     def _sql(self, text: str) -> str:
         return text.replace("?", self._d.placeholder).format(
             rows=self._rows, tracking=self._tracking
         )
 
-    def _exists(self) -> bool:
-        """Whether the tables are there already: then no DDL (it would take table locks)."""
+    def exists(self) -> bool:
+        """Whether the tables are there: then no DDL is needed (it would take table locks)."""
+        return self._has(
+            "SELECT position, anchor FROM {tracking} WHERE id = 1", row=True
+        ) and self._has("SELECT key_result FROM {rows} WHERE version = 0")
+
+    def _has(self, query: str, *, row: bool = False) -> bool:
         try:
             with self._d.transaction(False) as c:
-                c.execute(self._sql("SELECT position FROM {tracking} WHERE id = 1"))
-                return c.fetchone() is not None
-        except Exception:  # any driver's "no such table"
+                c.execute(self._sql(query))
+                return c.fetchone() is not None or not row
+        except Exception:  # any driver's "no such table" (or column)
             return False
 
-    def _create(self) -> None:
-        if self._exists():
-            return
+    def create(self) -> None:
+        """Create the tables and indexes where they are missing.
+
+        If the rows' table was missing, the index starts again from nothing.
+        """
+        rows_missing = not self._has("SELECT key_result FROM {rows} WHERE version = 0")
         d = self._d
         types = {
             "position": d.integer,
@@ -411,25 +472,37 @@ class SQLKeyResultIndex:
             c.execute(f"CREATE INDEX IF NOT EXISTS {plain}_check_in ON {self._rows} (check_in)")
             c.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._tracking} "
-                f"(id {d.integer} PRIMARY KEY, position {d.integer} NOT NULL)"
+                f"(id {d.integer} PRIMARY KEY, position {d.integer} NOT NULL, "
+                f"anchor {d.text} NOT NULL)"
             )
             # One row, always there (-1: never built), so that an extension can lock it.
             c.execute(
                 self._sql(
-                    f"INSERT INTO {{tracking}} (id, position) VALUES (1, {_NEVER}) "
+                    f"INSERT INTO {{tracking}} (id, position, anchor) VALUES (1, {_NEVER}, '') "
                     "ON CONFLICT DO NOTHING"
                 )
             )
+            if rows_missing:
+                c.execute(
+                    self._sql(
+                        f"UPDATE {{tracking}} SET position = {_NEVER}, anchor = '' WHERE id = 1"
+                    )
+                )
 
-    def tracked(self) -> int | None:
-        """The log position the index holds every row up to; None if never built."""
+    def tracked(self) -> Tracked | None:
+        """Where the index is; None if it was never built."""
         with self._d.transaction(False) as c:
-            c.execute(self._sql("SELECT position FROM {tracking} WHERE id = 1"))
+            c.execute(self._sql("SELECT position, anchor FROM {tracking} WHERE id = 1"))
             row = c.fetchone()
-        return _position(row)
+        position = _position(row)
+        return None if position is None else Tracked(position, str(row[1]))
 
     def extend(
-        self, after: int | None, upto: int, rows: Sequence[IndexRow], closes: Sequence[Close]
+        self,
+        after: int | None,
+        upto: Tracked,
+        rows: Sequence[IndexRow],
+        closes: Sequence[Close],
     ) -> bool:
         """Add the rows of the log up to ``upto`` (False: the index is not at ``after``)."""
         with self._d.transaction(True) as c:
@@ -454,7 +527,10 @@ class SQLKeyResultIndex:
                     ),
                     rows,
                 )
-            c.execute(self._sql("UPDATE {tracking} SET position = ? WHERE id = 1"), (upto,))
+            c.execute(
+                self._sql("UPDATE {tracking} SET position = ?, anchor = ? WHERE id = 1"),
+                (upto.position, upto.anchor),
+            )
         return True
 
     def running(self, key_results: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -493,45 +569,64 @@ class SQLKeyResultIndex:
                 found.update((r[_AT["check_in"]], _stored(r)) for r in c.fetchall())
         return found
 
-    def definitions(self, key_result: str | None) -> list[tuple[str, int, int, str, bytes]]:
+    def read(
+        self, key_result: str | None, defined_by: int, effective_by: int, known_at: int | None
+    ) -> IndexAnswer:
+        """What a key result (None: every one) as of an instant is made of, in one snapshot."""
+        with self._d.transaction(False) as c:
+            if self._d.snapshot:
+                c.execute(self._d.snapshot)
+            c.execute(self._sql("SELECT position FROM {tracking} WHERE id = 1"))
+            position = _position(c.fetchone())
+            return IndexAnswer(
+                position=position,
+                definitions=self._definitions(c, key_result),
+                stamps=self._stamps(c, key_result, defined_by),
+                check_ins=self._check_ins(c, key_result, effective_by, known_at),
+                retracted=self._retracted(c, key_result, known_at),
+            )
+
+    def _definitions(
+        self, c: Any, key_result: str | None
+    ) -> list[tuple[str, int, int, str, bytes]]:
         """``(key_result, version, known_from, topic, state)`` of the definition events."""
         which, args = _which(key_result)
-        with self._d.transaction(False) as c:
+        c.execute(
+            self._sql(
+                "SELECT key_result, version, known_from, topic, state FROM {rows} "
+                f"WHERE kind = {DEFINITION}{which} ORDER BY key_result, version"
+            ),
+            args,
+        )
+        return [(r[0], int(r[1]), int(r[2]), str(r[3]), bytes(r[4])) for r in c.fetchall()]
+
+    def _stamps(
+        self, c: Any, key_result: str | None, known_by: int
+    ) -> dict[str, tuple[int, int, str]]:
+        """Per key result, ``(version, event_at, event_actor)`` of its last event known by then."""
+        if key_result is not None:
             c.execute(
                 self._sql(
-                    "SELECT key_result, version, known_from, topic, state FROM {rows} "
-                    f"WHERE kind = {DEFINITION}{which} ORDER BY key_result, version"
+                    "SELECT key_result, version, event_at, event_actor FROM {rows} "
+                    "WHERE key_result = ? AND known_from <= ? "
+                    "ORDER BY known_from DESC, version DESC LIMIT 1"
                 ),
-                args,
+                (key_result, known_by),
             )
-            return [(r[0], int(r[1]), int(r[2]), str(r[3]), bytes(r[4])) for r in c.fetchall()]
+        else:
+            c.execute(
+                self._sql(
+                    "SELECT r.key_result, r.version, r.event_at, r.event_actor "
+                    "FROM {rows} AS r JOIN (SELECT key_result, MAX(version) AS last "
+                    "FROM {rows} WHERE known_from <= ? GROUP BY key_result) AS m "
+                    "ON r.key_result = m.key_result AND r.version = m.last"
+                ),
+                (known_by,),
+            )
+        return {r[0]: (int(r[1]), int(r[2]), str(r[3])) for r in c.fetchall()}
 
-    def stamps(self, key_result: str | None, known_by: int) -> dict[str, tuple[int, int, str]]:
-        """Per key result, ``(version, event_at, event_actor)`` of its last event known by then."""
-        with self._d.transaction(False) as c:
-            if key_result is not None:
-                c.execute(
-                    self._sql(
-                        "SELECT key_result, version, event_at, event_actor FROM {rows} "
-                        "WHERE key_result = ? AND known_from <= ? "
-                        "ORDER BY known_from DESC, version DESC LIMIT 1"
-                    ),
-                    (key_result, known_by),
-                )
-            else:
-                c.execute(
-                    self._sql(
-                        "SELECT r.key_result, r.version, r.event_at, r.event_actor "
-                        "FROM {rows} AS r JOIN (SELECT key_result, MAX(version) AS last "
-                        "FROM {rows} WHERE known_from <= ? GROUP BY key_result) AS m "
-                        "ON r.key_result = m.key_result AND r.version = m.last"
-                    ),
-                    (known_by,),
-                )
-            return {r[0]: (int(r[1]), int(r[2]), str(r[3])) for r in c.fetchall()}
-
-    def check_ins(
-        self, key_result: str | None, effective_by: int, known_at: int | None
+    def _check_ins(
+        self, c: Any, key_result: str | None, effective_by: int, known_at: int | None
     ) -> list[tuple[Any, ...]]:
         """The check-ins in effect as known at ``known_at``, effective by ``effective_by``."""
         which, args = _which(key_result)
@@ -540,36 +635,36 @@ class SQLKeyResultIndex:
         else:
             known = " AND known_from <= ? AND (known_to IS NULL OR known_to > ?)"
             args += (known_at, known_at)
-        with self._d.transaction(False) as c:
-            c.execute(
-                self._sql(
-                    f"SELECT key_result, {', '.join(CHECK_IN_COLUMNS)} FROM {{rows}} "
-                    f"WHERE effective_at <= ? AND kind IN ({RECORDED}, {CORRECTED}){which}{known} "
-                    "ORDER BY key_result, effective_at, recorded_at, version"
-                ),
-                (effective_by, *args),
-            )
-            return c.fetchall()  # type: ignore[no-any-return]
+        c.execute(
+            self._sql(
+                f"SELECT key_result, {', '.join(CHECK_IN_COLUMNS)} FROM {{rows}} "
+                f"WHERE effective_at <= ? AND kind IN ({RECORDED}, {CORRECTED}){which}{known} "
+                "ORDER BY key_result, effective_at, recorded_at, version"
+            ),
+            (effective_by, *args),
+        )
+        return c.fetchall()  # type: ignore[no-any-return]
 
-    def retracted(self, key_result: str | None, known_at: int | None) -> list[tuple[str, str]]:
+    def _retracted(
+        self, c: Any, key_result: str | None, known_at: int | None
+    ) -> list[tuple[str, str]]:
         """``(key_result, check_in)`` of the check-ins retracted as known at ``known_at``."""
         which, args = _which(key_result)
         if known_at is not None:
             which += " AND known_from <= ?"
             args += (known_at,)
-        with self._d.transaction(False) as c:
-            c.execute(
-                self._sql(
-                    f"SELECT key_result, check_in FROM {{rows}} WHERE kind = {RETRACTED}{which}"
-                ),
-                args,
-            )
-            return [(str(r[0]), str(r[1])) for r in c.fetchall()]
+        c.execute(
+            self._sql(f"SELECT key_result, check_in FROM {{rows}} WHERE kind = {RETRACTED}{which}"),
+            args,
+        )
+        return [(str(r[0]), str(r[1])) for r in c.fetchall()]
 
     def drop(self) -> None:
         """Forget the whole index."""
         with self._d.transaction(True) as c:
-            c.execute(self._sql(f"UPDATE {{tracking}} SET position = {_NEVER} WHERE id = 1"))
+            c.execute(
+                self._sql(f"UPDATE {{tracking}} SET position = {_NEVER}, anchor = '' WHERE id = 1")
+            )
             c.execute(self._sql("DELETE FROM {rows}"))
 
 
