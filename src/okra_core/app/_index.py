@@ -217,7 +217,7 @@ class KeyResultIndexer:
         self._feed_after = upto
 
     def first_question(self, entity_id: UUID) -> bool:
-        """Whether a key result is asked about for the first time here (noted).
+        """Whether an entity is asked about for the first time here (noted).
 
         The index answers a question with a few range queries and reads only the
         rows the answer holds, where loading the history reads the whole stream;
@@ -334,10 +334,12 @@ class KeyResultIndexer:
         event says so: nothing is indexed for another), the index cannot answer
         now, or the key result was asked about already (:meth:`first_question`).
         """
+        if not self.first_question(entity_id):
+            return None
         first = next(self._log.stream(entity_id, upto=1), None)
         if first is None or not is_key_result_event(type(first)):
             return None
-        if not self.first_question(entity_id) or self.try_catch_up() is None:
+        if self.try_catch_up() is None:
             return None
         try:
             _, states, definitions = self._states(entity_id.hex, at, known_at)
