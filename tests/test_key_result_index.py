@@ -385,3 +385,40 @@ def test_a_question_about_another_entity_does_not_build_the_index(tmp_path: Path
     with Okra(url, clock=clock) as fresh:
         fresh.state(objective, as_of=clock.now())
         assert _indexer(fresh).tracked() is None, "the objective's question built no index"
+
+
+def test_a_driver_error_from_the_index_is_answered_from_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend's index may use its driver directly: its errors are storage failures."""
+    import sqlite3
+
+    from okra_core.store._index import SQLKeyResultIndex
+
+    clock = ManualClock(START)
+    url, ids = _quarter_store(tmp_path, clock)
+    with Okra(url, clock=clock, persist_read_model=False) as plain:
+        expected = plain.state(ids[0], as_of=clock.now())
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(SQLKeyResultIndex, "read", locked)
+    with Okra(url, clock=clock) as fresh:
+        assert fresh.state(ids[0], as_of=clock.now()) == expected
+
+
+def test_a_broken_index_factory_leaves_the_store_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from okra_adapters.storage import sqlite as backend
+
+    clock = ManualClock(START)
+    url, ids = _quarter_store(tmp_path, clock)
+    with Okra(url, clock=clock, persist_read_model=False) as plain:
+        expected = plain.state(ids[0], as_of=clock.now())
+    monkeypatch.setattr(backend, "sqlite_key_result_index", lambda recorder: 42)
+    with Okra(url, clock=clock) as okra:
+        assert okra.state(ids[0], as_of=clock.now()) == expected
+        assert okra._state._indexer is None
+    assert "not a KeyResultIndex" in caplog.text

@@ -199,7 +199,15 @@ from .read._scores import (
 )
 from .read._warnings import check_in_warnings
 from .read._world import World
-from .store._index import KeyResultIndex, MemoryKeyResultIndex, SQLDialect, SQLKeyResultIndex
+from .store._index import (
+    Close,
+    IndexAnswer,
+    KeyResultIndex,
+    MemoryKeyResultIndex,
+    SQLDialect,
+    SQLKeyResultIndex,
+    Tracked,
+)
 from .store._signing import create_signing_key
 from .store._store import (
     LogMovedError,
@@ -267,6 +275,7 @@ __all__ = [
     "Checkpoint",
     "CliCommand",
     "Clock",
+    "Close",
     "CommittedMiss",
     "ConcurrencyError",
     "Confidence",
@@ -301,6 +310,7 @@ __all__ = [
     "FocusList",
     "Forecast",
     "Grade",
+    "IndexAnswer",
     "InvalidTransitionError",
     "Investment",
     "JSONBytes",
@@ -404,6 +414,7 @@ __all__ = [
     "TaskCompleted",
     "TaskReopened",
     "Term",
+    "Tracked",
     "UnscoredObjective",
     "Upcaster",
     "ValidationError",

@@ -236,7 +236,8 @@ def report(
 def rebuild(sess: Session) -> None:
     """Fold the whole log again into fresh read models (after an upgrade, or to check).
 
-    The events are not touched; only the saved current state is made anew.
+    The events are not touched; only what is kept beside them (the saved current
+    state, the key result index) is made anew.
     """
     with _progress("rebuilding") as bar:
         task = bar.add_task("rebuild", total=None)

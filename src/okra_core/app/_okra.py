@@ -92,7 +92,10 @@ class Okra:
             event types when no ``registry`` is given.
         persist_read_model: save the current state of every entity beside the
             events (where the backend keeps read models) and start from it on the
-            next open, instead of replaying the whole log (default: yes).
+            next open, instead of replaying the whole log, and keep the key
+            result index beside them (where the backend keeps one), so that
+            questions about the past read only the rows they need (default:
+            yes). ``False`` keeps nothing beside the log and uses nothing kept.
 
     Example:
         >>> from datetime import date
@@ -182,11 +185,13 @@ class Okra:
                 self._log.close()
 
     def rebuild(self, *, progress: Callable[[int, int], None] | None = None) -> int:
-        """Forget the saved read model and rebuild every entity from the whole log.
+        """Forget the saved read model and the key result index; rebuild both from the log.
 
         Returns the number of events folded. Useful after upgrading okra, or to
-        prove that the read model is what the log says. ``progress`` is called
-        with ``(position, last position)`` every thousand events and at the end.
+        prove that what is kept beside the log is what the log says (neither is
+        covered by the tamper-evident log: ``okra verify`` checks the events).
+        ``progress`` is called with ``(position, last position)`` every thousand
+        events and at the end.
         """
         with self._ctx.lock:
             return self._state.rebuild(progress)

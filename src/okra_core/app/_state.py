@@ -20,7 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import Recording
 
 from ..domain._action import Action
-from ..domain._errors import NotFoundError, StorageError
+from ..domain._errors import NotFoundError, PluginError, StorageError
 from ..domain._events import CheckInRecorded, Event, EventRegistry, TaskAdded
 from ..domain._fold import AnyEntity, Replay, project
 from ..domain._key_result import KeyResult
@@ -216,7 +216,7 @@ class LiveState:
             return None
         try:
             index = self._log.key_result_index()
-        except StorageError as exc:  # the store is busy: the log answers without it
+        except (StorageError, PluginError) as exc:  # busy, or a backend's bug: the log answers
             log.warning(
                 "okra: the key result index of %s is not usable now: %s", self._log.shown_url, exc
             )

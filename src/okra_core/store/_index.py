@@ -37,7 +37,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 
@@ -105,7 +105,7 @@ CHECK_IN_COLUMNS: Final = (
     "source",
     "kind",
 )
-"""The columns :meth:`KeyResultIndex.check_ins` returns, in this order."""
+"""The columns of :attr:`IndexAnswer.check_ins` after the key result's id, in this order."""
 
 _AT: Final = {name: i for i, name in enumerate(INDEX_COLUMNS)}
 _CHECK_IN_AT: Final = tuple(_AT[name] for name in CHECK_IN_COLUMNS)
@@ -170,6 +170,7 @@ def from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
+@runtime_checkable
 class KeyResultIndex(Protocol):
     """The persisted key result index of one store (see the module's docstring).
 

@@ -24,7 +24,7 @@ from eventsourcing.persistence import (
 from ..domain._errors import ConcurrencyError, DamagedLogError, StorageError
 from ..domain._events import Event
 from ._index import KeyResultIndex
-from ._store import EventStoreApp, LogMovedError, ReadConflictError, ReadModelStore
+from ._store import EventStoreApp, LogMovedError, ReadConflictError, ReadModelStore, is_driver_error
 from ._tree import TREE_SIGNER, LogTreeRecorder, Signer, StoredRecord
 
 __all__ = ["Log"]
@@ -73,6 +73,12 @@ class Log:
         try:
             return operation()
         except (PersistenceError, OSError) as exc:
+            raise StorageError(f"cannot use {self.shown_url}: {exc}") from exc
+        except Exception as exc:
+            # A database driver's own error (a plugin's index may use a DB-API
+            # driver directly): every driver's errors derive from PEP 249's names.
+            if not is_driver_error(exc):
+                raise
             raise StorageError(f"cannot use {self.shown_url}: {exc}") from exc
 
     # --- reading -------------------------------------------------------------------

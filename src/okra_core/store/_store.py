@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol, EventSourcingError
-from eventsourcing.persistence import IntegrityError, Mapper, Recording
+from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError, Recording
 from eventsourcing.utils import Environment, EnvType, TopicError, get_topic, resolve_topic
 
 from ..codec._codec import EventCodec, JSONBytes, OkraMapper
@@ -31,6 +31,7 @@ __all__ = [
     "check_cipher_key",
     "default_store_url",
     "generate_cipher_key",
+    "is_driver_error",
     "open_store",
     "redact_url",
     "store_env",
@@ -133,7 +134,7 @@ def open_store(
     except Exception as exc:
         # A database driver's own error (sqlite3.DatabaseError for a file that is
         # not a database, say): every DB-API driver has its own hierarchy.
-        if not any(cls.__name__ in _DRIVER_ERRORS for cls in type(exc).__mro__):
+        if not is_driver_error(exc):
             raise
         raise StorageError(f"cannot open store {redact_url(url)}: {exc}") from exc
 
@@ -151,6 +152,11 @@ _DRIVER_ERRORS = frozenset(
         "InterfaceError",
     }
 )
+
+
+def is_driver_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database driver's error (a subclass of one of PEP 249's names)."""
+    return any(cls.__name__ in _DRIVER_ERRORS for cls in type(exc).__mro__)
 
 
 CIPHER_KEY = "CIPHER_KEY"
@@ -254,6 +260,27 @@ class ReadModelStore(Protocol):
         """Forget read model ``name`` (it will be rebuilt from the log)."""
 
 
+def _index_from(topic: str, recorder: Any) -> KeyResultIndex | None:
+    """The index a backend's ``key_result_index`` factory makes; a PluginError if it misbehaves."""
+    try:
+        index = resolve_topic(topic)(recorder)
+    except (OkraError, PersistenceError, OSError):
+        raise
+    except Exception as exc:
+        if is_driver_error(exc):
+            raise
+        raise PluginError(
+            f"the key_result_index of the storage backend ({topic}) failed: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if index is not None and not isinstance(index, KeyResultIndex):
+        raise PluginError(
+            f"the key_result_index of the storage backend ({topic}) returned "
+            f"{type(index).__name__}, not a KeyResultIndex"
+        )
+    return index
+
+
 class EventStoreApp(Application[UUID]):
     """The eventsourcing application that stores okra's events.
 
@@ -287,7 +314,7 @@ class EventStoreApp(Application[UUID]):
         if not hasattr(self, "_key_result_index"):
             topic = self.env.get(INDEX_TOPIC)
             self._key_result_index: KeyResultIndex | None = (
-                resolve_topic(topic)(self.recorder) if topic else None
+                _index_from(topic, self.recorder) if topic else None
             )
         return self._key_result_index
 
