@@ -320,6 +320,12 @@ def _quarter_store(tmp_path: Path, clock: ManualClock) -> tuple[str, list[UUID]]
     return url, ids
 
 
+def _from_the_log(url: str, clock: ManualClock, key_result: UUID) -> Any:
+    """The key result now, from an instance that keeps and uses no index."""
+    with Okra(url, clock=clock, persist_read_model=False) as plain:
+        return plain.state(key_result, as_of=clock.now())
+
+
 def _sql(tmp_path: Path, statement: str) -> None:
     import sqlite3
 
@@ -333,8 +339,7 @@ def test_an_index_made_from_another_log_is_built_again(
     """The tracking row names the event at its position: a log that differs there is not trusted."""
     clock = ManualClock(START)
     url, ids = _quarter_store(tmp_path, clock)
-    with Okra(url, clock=clock, persist_read_model=False) as plain:
-        expected = plain.state(ids[0], as_of=clock.now())
+    expected = _from_the_log(url, clock, ids[0])
     # As if the events had been restored from a backup under the index.
     _sql(tmp_path, "DELETE FROM okra_key_result_index WHERE kind = 1")
     _sql(tmp_path, "UPDATE okra_key_result_index_tracking SET anchor = 'another:1'")
@@ -346,8 +351,7 @@ def test_an_index_made_from_another_log_is_built_again(
 def test_a_lost_index_table_is_answered_from_the_log(tmp_path: Path) -> None:
     clock = ManualClock(START)
     url, ids = _quarter_store(tmp_path, clock)
-    with Okra(url, clock=clock, persist_read_model=False) as plain:
-        expected = plain.state(ids[0], as_of=clock.now())
+    expected = _from_the_log(url, clock, ids[0])
     _sql(tmp_path, "DROP TABLE okra_key_result_index")
     with Okra(url, clock=clock) as fresh:
         assert fresh.state(ids[0], as_of=clock.now()) == expected
@@ -397,8 +401,7 @@ def test_a_driver_error_from_the_index_is_answered_from_the_log(
 
     clock = ManualClock(START)
     url, ids = _quarter_store(tmp_path, clock)
-    with Okra(url, clock=clock, persist_read_model=False) as plain:
-        expected = plain.state(ids[0], as_of=clock.now())
+    expected = _from_the_log(url, clock, ids[0])
 
     def locked(*args: Any, **kwargs: Any) -> Any:
         raise sqlite3.OperationalError("database is locked")
@@ -415,8 +418,7 @@ def test_a_broken_index_factory_leaves_the_store_usable(
 
     clock = ManualClock(START)
     url, ids = _quarter_store(tmp_path, clock)
-    with Okra(url, clock=clock, persist_read_model=False) as plain:
-        expected = plain.state(ids[0], as_of=clock.now())
+    expected = _from_the_log(url, clock, ids[0])
     monkeypatch.setattr(backend, "sqlite_key_result_index", lambda recorder: 42)
     with Okra(url, clock=clock) as okra:
         assert okra.state(ids[0], as_of=clock.now()) == expected

@@ -64,7 +64,6 @@ _CHUNK: Final = 10_000
 # Events kept from the folding instance before the index is extended with them.
 _FEED_EVERY: Final = 10_000
 _AT: Final = {name: i for i, name in enumerate(INDEX_COLUMNS)}
-_EMPTY: Final = (None,) * (len(INDEX_COLUMNS) - 7)
 
 
 _KEY_RESULT_EVENTS: dict[type[Event], bool] = {}
@@ -82,8 +81,9 @@ class IndexUnusable(Exception):
     """The index cannot answer this question now: the log answers it instead."""
 
 
-def _anchor(event: Event) -> str:
-    return f"{event.originator_id.hex}:{event.originator_version}"
+def _anchor(entity_hex: str, version: int) -> str:
+    """How the index names the event it was extended up to (:attr:`Tracked.anchor`)."""
+    return f"{entity_hex}:{version}"
 
 
 def key_result_topics(registry: EventRegistry) -> Callable[[str], bool]:
@@ -154,7 +154,10 @@ class KeyResultIndexer:
                     tracked = moved
                     continue
                 raise
-            to = Tracked(reached, _anchor(chunk[-1][1]) if chunk else "")
+            last = chunk[-1][1] if chunk else None
+            to = Tracked(
+                reached, _anchor(last.originator_id.hex, last.originator_version) if last else ""
+            )
             extend = functools.partial(self._index.extend, tracked, to, rows, closes)
             if not storage(extend):
                 tracked = self._position(storage(self._index.tracked))  # moved by another
@@ -176,7 +179,7 @@ class KeyResultIndexer:
         if tracked.position == 0:
             return 0
         found = self._log.anchor_at(tracked.position)
-        if found is not None and f"{found[0]}:{found[1]}" == tracked.anchor:
+        if found is not None and _anchor(*found) == tracked.anchor:
             return tracked.position
         log.warning(
             "okra: the key result index of %s does not match its log; building it again",
@@ -189,8 +192,7 @@ class KeyResultIndexer:
 
     def follow(self, position: int) -> None:
         """Take the events folded after ``position`` (see :meth:`take`), if the index is there."""
-        tracked = self._log.storage(self._index.tracked)
-        self._feed = [] if (tracked.position if tracked else 0) == position else None
+        self._feed = [] if (self._log.storage(self.tracked) or 0) == position else None
         self._feed_after = position
 
     def take(self, position: int, event: Event) -> None:
@@ -308,16 +310,14 @@ class KeyResultIndexer:
                 else:  # a row of this stretch: closed before it is written
                     original[_AT["known_to"]] = known
                 if isinstance(event, CheckInRetracted):
-                    row = [*head, check_in, *_EMPTY[1:]]
-                    row[_AT["kind"]] = RETRACTED
+                    row = _sparse_row(head, RETRACTED, check_in=check_in)
                 else:
                     first = [original[_AT[c]] for c in ("recorded_at", "actor", "source")]
                     row = _check_in_row(head, CORRECTED, event, *first)
                     in_effect[check_in] = row
             else:
                 stored = self._log.store.mapper.to_stored_event(event)
-                row = [*head, *_EMPTY[:-2], stored.topic, stored.state]
-                row[_AT["kind"]] = DEFINITION
+                row = _sparse_row(head, DEFINITION, topic=stored.topic, state=stored.state)
             rows.append(row)
         return [tuple(row) for row in rows], closes
 
@@ -342,7 +342,7 @@ class KeyResultIndexer:
         if self.try_catch_up() is None:
             return None
         try:
-            _, states, definitions = self._states(entity_id.hex, at, known_at)
+            states, definitions = self._states(entity_id.hex, at, known_at)
         except IndexUnusable:
             return None
         latest = self._fold(entity_id, definitions.get(entity_id.hex, []), None)
@@ -361,10 +361,7 @@ class KeyResultIndexer:
             IndexUnusable: the index is not at ``position`` (it moved on since
                 it was brought there), or could not be read.
         """
-        found, states, _ = self._states(entity_id.hex, at, known_at)
-        if found != position:
-            raise IndexUnusable(f"the index moved to {found}, not {position}")
-        return states.get(entity_id)
+        return self._states(entity_id.hex, at, known_at, position)[0].get(entity_id)
 
     def world(
         self, at: datetime, known_at: datetime | None, *, position: int
@@ -378,17 +375,22 @@ class KeyResultIndexer:
             IndexUnusable: as :meth:`as_of`.
         """
         self.worlds_answered += 1
-        found, states, _ = self._states(None, at, known_at)
-        if found != position:
-            raise IndexUnusable(f"the index moved to {found}, not {position}")
-        return states
+        return self._states(None, at, known_at, position)[0]
 
     def _states(
-        self, key_result: str | None, at: datetime, known_at: datetime | None
-    ) -> tuple[int | None, dict[UUID, KeyResult], dict[str, list[tuple[int, Event]]]]:
+        self,
+        key_result: str | None,
+        at: datetime,
+        known_at: datetime | None,
+        position: int | None = None,
+    ) -> tuple[dict[UUID, KeyResult], dict[str, list[tuple[int, Event]]]]:
         """:func:`okra_core.read._history.as_of` for one key result or all, from the index.
 
-        Also the position the index was read at and the definitions read.
+        Also the definitions read.
+
+        Raises:
+            IndexUnusable: the index could not be read, or (given ``position``)
+                was read at another position.
         """
         defined_by = micros(at if known_at is None else min(at, known_at))
         known = None if known_at is None else micros(known_at)
@@ -402,6 +404,8 @@ class KeyResultIndexer:
                 "okra: the key result index of %s cannot be read: %s", self._log.shown_url, exc
             )
             raise IndexUnusable(str(exc)) from exc
+        if position is not None and answer.position != position:
+            raise IndexUnusable(f"the index moved to {answer.position}, not {position}")
         check_ins: dict[str, list[Sequence[Any]]] = {}
         for row in answer.check_ins:
             check_ins.setdefault(row[0], []).append(row)
@@ -425,7 +429,7 @@ class KeyResultIndexer:
                 check_ins=CheckIns(self._check_ins(entity_id, check_ins.get(held, ()))),
                 retracted_ids=frozenset(retracted.get(held, ())),
             )
-        return answer.position, states, definitions
+        return states, definitions
 
     def _definitions(
         self, rows: Sequence[tuple[str, int, int, str, bytes]]
@@ -515,6 +519,15 @@ def _taken(folded: Folded | None, start: int, upto: int | None) -> list[tuple[in
     if upto is not None and chunk[-1][0] > upto:
         chunk = [pair for pair in chunk if pair[0] <= upto]
     return chunk
+
+
+def _sparse_row(head: list[Any], kind: int, **columns: Any) -> list[Any]:
+    """A row of ``head`` (the columns every row has), ``kind`` and ``columns``; NULL elsewhere."""
+    row = [*head, *(None,) * (len(INDEX_COLUMNS) - len(head))]
+    row[_AT["kind"]] = kind
+    for name, value in columns.items():
+        row[_AT[name]] = value
+    return row
 
 
 def _check_in_row(

@@ -248,7 +248,7 @@ class Projections(Collaborator):
         if indexed is not None:
             return _past(indexed[0], indexed[1], at)
         history = self._ctx.state.from_stream(entity_id)
-        if history is None or at is None or not isinstance(history.latest, _QUERIED):
+        if history is None or not isinstance(history.latest, _QUERIED):
             return None  # not there (the usual path says so), or the playbook, or not queried
         return _past(history.latest, _as_of(history, at, known), at)
 

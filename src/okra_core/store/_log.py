@@ -72,12 +72,11 @@ class Log:
         """Run ``operation`` on the store; its failures become a StorageError."""
         try:
             return operation()
-        except (PersistenceError, OSError) as exc:
-            raise StorageError(f"cannot use {self.shown_url}: {exc}") from exc
         except Exception as exc:
-            # A database driver's own error (a plugin's index may use a DB-API
-            # driver directly): every driver's errors derive from PEP 249's names.
-            if not is_driver_error(exc):
+            # eventsourcing's errors, the OS's, and a database driver's own (a
+            # plugin's index may use a DB-API driver directly: every driver's
+            # errors derive from PEP 249's names).
+            if not isinstance(exc, PersistenceError | OSError) and not is_driver_error(exc):
                 raise
             raise StorageError(f"cannot use {self.shown_url}: {exc}") from exc
 
