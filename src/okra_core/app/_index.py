@@ -345,7 +345,7 @@ class KeyResultIndexer:
             states, definitions = self._states(entity_id.hex, at, known_at)
         except IndexUnusable:
             return None
-        latest = self._fold(entity_id, definitions.get(entity_id.hex, []), None)
+        latest = _fold(definitions.get(entity_id.hex, []), None)
         if latest is None:
             return None
         return latest, states.get(entity_id)
@@ -415,7 +415,7 @@ class KeyResultIndexer:
         states: dict[UUID, KeyResult] = {}
         for held, events in definitions.items():
             entity_id = fast_uuid(held)
-            state = self._fold(entity_id, events, defined_by)
+            state = _fold(events, defined_by)
             if state is None:
                 continue  # not defined yet, as known then
             stamp = answer.stamps.get(held)
@@ -426,7 +426,9 @@ class KeyResultIndexer:
                 )
             states[entity_id] = attrs.evolve(
                 state,
-                check_ins=CheckIns(self._check_ins(entity_id, check_ins.get(held, ()))),
+                check_ins=CheckIns(
+                    _check_ins(entity_id, check_ins.get(held, ()), self._confidences)
+                ),
                 retracted_ids=frozenset(retracted.get(held, ())),
             )
         return states, definitions
@@ -448,59 +450,62 @@ class KeyResultIndexer:
             found.setdefault(held, []).append((known_from, event))
         return found
 
-    def _fold(
-        self, entity_id: UUID, events: Sequence[tuple[int, Event]], known_by: int | None
-    ) -> KeyResult | None:
-        """The key result from its definition events known by ``known_by`` (None: all)."""
-        state: Any = None
-        for known_from, event in events:
-            if known_by is not None and known_from > known_by:
-                break
-            state = project(None, event) if state is None else state.apply(event)
-        return state if isinstance(state, KeyResult) else None
 
-    def _check_ins(self, entity_id: UUID, rows: Iterable[Sequence[Any]]) -> list[CheckIn]:
-        made = []
-        sources = CheckInSource._value2member_map_
-        confidence_of = self._confidence
-        for (
-            _,
-            check_in,
-            value,
-            probability,
-            scale,
-            given,
-            narrative,
-            effective_at,
-            recorded_at,
-            actor,
-            source,
-            kind,
-        ) in rows:
-            made.append(
-                CheckIn(
-                    id=fast_uuid(check_in),
-                    key_result_id=entity_id,
-                    value=value,
-                    confidence=None if scale is None else confidence_of(probability, scale, given),
-                    narrative=narrative,
-                    effective_at=from_micros(effective_at),
-                    recorded_at=from_micros(recorded_at),
-                    actor=actor,
-                    source=sources[source],  # type: ignore[arg-type]
-                    corrected=kind == CORRECTED,
+def _fold(events: Sequence[tuple[int, Event]], known_by: int | None) -> KeyResult | None:
+    """The key result from its definition events known by ``known_by`` (None: all)."""
+    state: Any = None
+    for known_from, event in events:
+        if known_by is not None and known_from > known_by:
+            break
+        state = project(None, event) if state is None else state.apply(event)
+    return state if isinstance(state, KeyResult) else None
+
+
+def _check_ins(
+    entity_id: UUID,
+    rows: Iterable[Sequence[Any]],
+    confidences: dict[tuple[float, str, str], Confidence],
+) -> list[CheckIn]:
+    """The check-ins of index rows; ``confidences`` keeps each confidence made once."""
+    made = []
+    sources = CheckInSource._value2member_map_
+    for (
+        _,
+        check_in,
+        value,
+        probability,
+        scale,
+        given,
+        narrative,
+        effective_at,
+        recorded_at,
+        actor,
+        source,
+        kind,
+    ) in rows:
+        if scale is None:
+            confidence = None
+        else:
+            confidence = confidences.get((probability, scale, given))
+            if confidence is None:
+                confidence = confidences[probability, scale, given] = Confidence(
+                    probability=probability, scale=ConfidenceScale(scale), given=given
                 )
+        made.append(
+            CheckIn(
+                id=fast_uuid(check_in),
+                key_result_id=entity_id,
+                value=value,
+                confidence=confidence,
+                narrative=narrative,
+                effective_at=from_micros(effective_at),
+                recorded_at=from_micros(recorded_at),
+                actor=actor,
+                source=sources[source],  # type: ignore[arg-type]
+                corrected=kind == CORRECTED,
             )
-        return made
-
-    def _confidence(self, probability: float, scale: str, given: str) -> Confidence:
-        key = (probability, scale, given)
-        found = self._confidences.get(key)
-        if found is None:
-            found = self._confidences[key] = Confidence(
-                probability=probability, scale=ConfidenceScale(scale), given=given
-            )
-        return found
+        )
+    return made
 
 
 Folded = tuple[int, Sequence[tuple[int, Event]]]
